@@ -1,0 +1,55 @@
+/** `decide` for assets, accounts, deposits and withdrawals. */
+import { COMMANDS, type CommandOf } from '../commands.ts';
+import { EVENTS, EVENT_VERSION, type EventBuffer } from '../events.ts';
+import { isValidName, writeRecord } from '../layout.ts';
+import { LIMITS, MAX_SAFE } from '../limits.ts';
+import { Reason } from '../reasons.ts';
+import { reject } from '../reject.ts';
+import type { State } from '../state.ts';
+
+export function decideCreateAsset(state: State, c: CommandOf<'CreateAsset'>, out: EventBuffer): void {
+  const code = COMMANDS.CreateAsset.code;
+  if (!Number.isSafeInteger(c.scale)) return reject(out, Reason.NOT_SAFE_INTEGER, code);
+  if (typeof c.code !== 'string' || !isValidName(c.code) || c.scale < 0 || c.scale > LIMITS.scale) {
+    return reject(out, Reason.INVALID_ASSET, code);
+  }
+  if (state.assets.findCode(c.code) !== undefined) return reject(out, Reason.DUPLICATE_ASSET, code);
+  if (state.assets.count >= LIMITS.assets) return reject(out, Reason.LIMIT_REACHED, code);
+  writeRecord(out, EVENTS.AssetCreated, EVENT_VERSION, { asset: state.assets.count + 1, scale: c.scale, code: c.code });
+}
+
+export function decideCreateAccount(state: State, out: EventBuffer): void {
+  if (state.accounts.count >= LIMITS.accounts) return reject(out, Reason.LIMIT_REACHED, COMMANDS.CreateAccount.code);
+  writeRecord(out, EVENTS.AccountCreated, EVENT_VERSION, { account: state.accounts.count });
+}
+
+type Transfer = CommandOf<'Deposit'> | CommandOf<'Withdraw'>;
+
+/** A deposit or withdrawal; a repeated transfer id answers with the first transfer and changes nothing. */
+export function decideTransfer(state: State, c: Transfer, out: EventBuffer): void {
+  const code = COMMANDS[c.type].code;
+  const S = Number.isSafeInteger;
+  const fail = (reason: number): void => reject(out, reason, code, c.account, 0, 0, c.transfer);
+  if (!S(c.transfer) || !S(c.account) || !S(c.asset) || !S(c.amount)) return fail(Reason.NOT_SAFE_INTEGER);
+  if (c.transfer <= 0 || c.amount <= 0) return fail(Reason.VALUE_OUT_OF_RANGE);
+  const first = state.transfers.get(c.transfer);
+  if (first !== undefined) {
+    writeRecord(out, EVENTS.TransferDuplicate, EVENT_VERSION, { transfer: c.transfer, ...first });
+    return;
+  }
+  if (!state.accounts.exists(c.account)) return fail(Reason.UNKNOWN_ACCOUNT);
+  const asset = state.assets.get(c.asset);
+  if (asset === undefined) return fail(Reason.UNKNOWN_ASSET);
+  if (state.transfers.size >= LIMITS.transfers) return fail(Reason.LIMIT_REACHED);
+  const accounts = state.accounts;
+  const available = accounts.available[c.account * accounts.stride + c.asset];
+  if (c.type === 'Deposit') {
+    // Every balance of an asset is part of its supply: bounding the supply bounds them all.
+    if (asset.supply + c.amount > MAX_SAFE) return fail(Reason.VALUE_OUT_OF_RANGE);
+  } else if (available < c.amount) {
+    return fail(Reason.INSUFFICIENT_FUNDS);
+  }
+  const spec = c.type === 'Deposit' ? EVENTS.Deposited : EVENTS.Withdrawn;
+  writeRecord(out, spec, EVENT_VERSION, c);
+}
+

@@ -1,0 +1,37 @@
+/**
+ * The whole state of the application. Only `apply` changes it. Ids come from counters here:
+ * assets, products and accounts take the next number of their table, orders and trades the
+ * next of their counter.
+ */
+import { Accounts } from './accounts/accounts.ts';
+import { Assets } from './accounts/assets.ts';
+import { Levels } from './matching/levels.ts';
+import { Orders } from './matching/orders.ts';
+import type { Product } from './products/product.ts';
+
+export interface TransferRecord {
+  /** Event code of the original transfer: Deposited or Withdrawn. */
+  kind: number;
+  account: number;
+  asset: number;
+  amount: number;
+}
+
+export class State {
+  readonly assets = new Assets();
+  readonly accounts = new Accounts();
+  readonly orders = new Orders();
+  readonly levels = new Levels();
+  /** Products by id; index 0 is unused. */
+  readonly products: (Product | undefined)[] = [undefined];
+  readonly productsBySymbol = new Map<string, Product>();
+  readonly transfers = new Map<number, TransferRecord>();
+  nextOrderId = 1;
+  nextTradeId = 1;
+  /** Timestamp (µs) of the last applied command; commands never go back in time. */
+  timestampUs = 0;
+
+  product(id: number): Product | undefined {
+    return id >= 1 ? this.products[id] : undefined;
+  }
+}

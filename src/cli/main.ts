@@ -1,0 +1,12 @@
+/** The `bourse` command line. Subcommands are added by the modules they drive. */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('bourse')
+  .description('Bourse: a replicated trading engine')
+  .version(pkg.version)
+  .showHelpAfterError();
+
+await program.parseAsync(process.argv);
