@@ -208,8 +208,9 @@ function decodeSide(r: Reader, state: State, product: Product, side: BookSide, w
     orders.makerBps[slot] = r.int('maker bps');
     orders.takerBps[slot] = r.int('taker bps');
     if (!state.accounts.exists(orders.account[slot])) throw new SnapshotError(`snapshot order ${id} has no account`);
+    // A waiting stop must be a stop order; a triggered stop-limit may rest in the book.
     const isStop = orders.type[slot] === OrderType.StopLimit || orders.type[slot] === OrderType.StopMarket;
-    if (isStop !== (where === Where.Stop)) throw new SnapshotError(`snapshot order ${id} is on the wrong side`);
+    if (where === Where.Stop && !isStop) throw new SnapshotError(`snapshot order ${id} waits as a stop but is not one`);
     orders.where[slot] = where;
     side.append(slot, where === Where.Stop ? orders.stop[slot] : orders.price[slot]);
     if (orders.clientId[slot] !== 0) orders.byClient.set(orders.clientId[slot], orders.account[slot], slot);
