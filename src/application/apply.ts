@@ -28,23 +28,27 @@ export function apply(state: State, slots: Float64Array, from: number, to: numbe
   assert(p === to, 'event records overrun their range');
 }
 
+// Event codes as module constants: the switch compares against immediates.
+const { Trade, OrderAccepted, OrderRested, OrderCancelled, OrderModified, OrderReduced, StopTriggered, Rejected,
+  TransferDuplicate, Deposited, Withdrawn, AccountCreated, AssetCreated, ProductCreated, ProductUpdated } = EventCode;
+
 function applyOne(state: State, type: number, s: Float64Array, p: number): void {
   switch (type) {
-    case EventCode.Trade: return applyTrade(state, s, p);
-    case EventCode.OrderAccepted: return applyOrderAccepted(state, s, p);
-    case EventCode.OrderRested: return applyOrderRested(state, s, p);
-    case EventCode.OrderCancelled: return applyOrderCancelled(state, s, p);
-    case EventCode.OrderModified: return applyOrderModified(state, s, p);
-    case EventCode.OrderReduced: return applyOrderReduced(state, s, p);
-    case EventCode.StopTriggered: return applyStopTriggered(state, s, p);
-    case EventCode.Rejected: return;
-    case EventCode.TransferDuplicate: return;
-    case EventCode.Deposited: return applyTransfer(state, s, p, EventCode.Deposited, 1);
-    case EventCode.Withdrawn: return applyTransfer(state, s, p, EventCode.Withdrawn, -1);
-    case EventCode.AccountCreated: return applyAccountCreated(state, s, p);
-    case EventCode.AssetCreated: return applyAssetCreated(state, s, p);
-    case EventCode.ProductCreated: return applyProductCreated(state, s, p);
-    case EventCode.ProductUpdated: return applyProductUpdated(state, s, p);
+    case Trade: return applyTrade(state, s, p);
+    case OrderAccepted: return applyOrderAccepted(state, s, p);
+    case OrderRested: return applyOrderRested(state, s, p);
+    case OrderCancelled: return applyOrderCancelled(state, s, p);
+    case OrderModified: return applyOrderModified(state, s, p);
+    case OrderReduced: return applyOrderReduced(state, s, p);
+    case StopTriggered: return applyStopTriggered(state, s, p);
+    case Rejected: return;
+    case TransferDuplicate: return;
+    case Deposited: return applyTransfer(state, s, p, Deposited, 1);
+    case Withdrawn: return applyTransfer(state, s, p, Withdrawn, -1);
+    case AccountCreated: return applyAccountCreated(state, s, p);
+    case AssetCreated: return applyAssetCreated(state, s, p);
+    case ProductCreated: return applyProductCreated(state, s, p);
+    case ProductUpdated: return applyProductUpdated(state, s, p);
     default: fail(`unknown event type ${type}`);
   }
 }

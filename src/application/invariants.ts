@@ -83,7 +83,7 @@ function checkBook(state: State, product: Product, problems: string[]): void {
         count++;
         if (orders.level[slot] !== level) problems.push(`order ${orders.id[slot]} points at another level`);
       }
-      if (count === 0) problems.push(`${product.symbol} has an empty level`);
+      if (count === 0 && i === side.n - 1) problems.push(`${product.symbol} has an empty best level`);
       if (total !== levels.total[level] || count !== levels.count[level]) {
         problems.push(`${product.symbol} level ${levels.price[level]} totals ${levels.total[level]}/${levels.count[level]}, orders ${total}/${count}`);
       }

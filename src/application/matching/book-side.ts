@@ -7,6 +7,11 @@
  *
  * A level at key k is reachable from a bound b (a limit price, or a trade price for stops)
  * when k >= sign × b.
+ *
+ * A level that empties stays in place (walks skip it) so that an order arriving at that price
+ * again — most moves in a busy book — reuses it in O(1) instead of a sorted insert and remove.
+ * The best level is never left empty, and empty levels are compacted away once they are over
+ * half of the side, so they cost O(1) amortised and are bounded.
  */
 import { assert } from '../assert.ts';
 import { grow } from '../grow.ts';
@@ -16,8 +21,11 @@ import { NIL, type Orders } from './orders.ts';
 export class BookSide {
   keys: Float64Array;
   ids: Int32Array;
-  /** Number of levels. */
+  /** Number of levels, empty ones included. */
   n = 0;
+  /** Empty levels kept for reuse. */
+  private empty = 0;
+  private readonly id: number;
 
   constructor(
     readonly sign: 1 | -1,
@@ -26,9 +34,10 @@ export class BookSide {
   ) {
     this.keys = new Float64Array(16);
     this.ids = new Int32Array(16);
+    this.id = levels.newSide();
   }
 
-  /** The best level, or NIL when the side is empty. */
+  /** The best level (never an empty one), or NIL when the side is empty. */
   best(): number {
     return this.n === 0 ? NIL : this.ids[this.n - 1];
   }
@@ -67,14 +76,13 @@ export class BookSide {
   append(slot: number, price: number): void {
     const levels = this.levels;
     const orders = this.orders;
-    let i = this.search(price);
-    let level: number;
-    if (i >= 0) {
-      level = this.ids[i];
-    } else {
-      i = -i - 1;
+    let level = levels.byPrice.get(price, this.id);
+    if (level === NIL) {
       level = levels.alloc(price);
-      this.insertAt(i, this.sign * price, level);
+      this.insertAt(-this.search(price) - 1, this.sign * price, level);
+      levels.byPrice.set(price, this.id, level);
+    } else if (levels.count[level] === 0) {
+      this.empty--;
     }
     const tail = levels.tail[level];
     orders.prev[slot] = tail;
@@ -103,11 +111,42 @@ export class BookSide {
     orders.level[slot] = NIL;
     levels.total[level] -= orders.leaves[slot];
     if (--levels.count[level] === 0) {
-      const i = this.search(levels.price[level]);
-      assert(i >= 0 && this.ids[i] === level, 'empty level is not in its side');
-      this.removeAt(i);
-      levels.release(level);
+      this.empty++;
+      if (this.ids[this.n - 1] === level) this.trimBest();
+      else if (this.empty > 16 && this.empty * 2 > this.n) this.compact();
     }
+  }
+
+  /** Drops empty levels from the best end, so that the best level is never empty. */
+  private trimBest(): void {
+    const levels = this.levels;
+    while (this.n > 0 && levels.count[this.ids[this.n - 1]] === 0) {
+      this.n--;
+      this.forget(this.ids[this.n]);
+    }
+  }
+
+  /** Removes every empty level: O(levels), run when they are over half of them. */
+  private compact(): void {
+    const levels = this.levels;
+    let kept = 0;
+    for (let i = 0; i < this.n; i++) {
+      const level = this.ids[i];
+      if (levels.count[level] === 0) {
+        this.forget(level);
+      } else {
+        this.keys[kept] = this.keys[i];
+        this.ids[kept++] = level;
+      }
+    }
+    this.n = kept;
+    assert(this.empty === 0, 'empty level count out of step');
+  }
+
+  private forget(level: number): void {
+    this.levels.byPrice.delete(this.levels.price[level], this.id);
+    this.levels.release(level);
+    this.empty--;
   }
 
   private insertAt(i: number, key: number, level: number): void {
@@ -122,14 +161,6 @@ export class BookSide {
     this.keys[i] = key;
     this.ids[i] = level;
     this.n++;
-  }
-
-  private removeAt(i: number): void {
-    if (i < this.n - 1) {
-      this.keys.copyWithin(i, i + 1, this.n);
-      this.ids.copyWithin(i, i + 1, this.n);
-    }
-    this.n--;
   }
 
   byteSize(): number {

@@ -1,5 +1,6 @@
 /** Price levels, struct-of-arrays: a FIFO of order slots per level, reused through a free list. */
 import { grow } from '../grow.ts';
+import { PairIndex } from '../pair-index.ts';
 import { NIL } from './orders.ts';
 
 export class Levels {
@@ -13,6 +14,14 @@ export class Levels {
   private freeSlots: Int32Array;
   private freeTop = 0;
   private used = 0;
+  private sides = 0;
+  /** (price, side id) -> level, so finding an existing level costs one probe, not a search. */
+  readonly byPrice = new PairIndex(64);
+
+  /** A new id for a book side, for keying its levels. */
+  newSide(): number {
+    return ++this.sides;
+  }
 
   constructor(capacity = 64) {
     this.capacity = capacity;
@@ -55,6 +64,6 @@ export class Levels {
   }
 
   byteSize(): number {
-    return this.capacity * (8 * 2 + 4 * 4);
+    return this.capacity * (8 * 2 + 4 * 4) + this.byPrice.byteSize();
   }
 }

@@ -5,6 +5,7 @@
 import { COMMANDS, type CommandOf } from '../commands.ts';
 import type { EventBuffer } from '../events.ts';
 import { buyNeed } from '../holds/fees.ts';
+import { isMultiple } from '../integers.ts';
 import type { Product } from '../products/product.ts';
 import { ProductStatus } from '../products/status.ts';
 import { Reason } from '../reasons.ts';
@@ -33,8 +34,8 @@ function modify(state: State, c: Modify, out: EventBuffer, matcher: Matcher): nu
   const product = state.products[orders.product[slot]] as Product;
   if (product.status !== ProductStatus.Trading) return Reason.PRODUCT_HALTED;
   if (c.price <= 0 || c.qty <= 0) return Reason.VALUE_OUT_OF_RANGE;
-  if (c.price % product.tickSize !== 0) return Reason.BAD_TICK;
-  if (c.qty % product.lotSize !== 0) return Reason.BAD_LOT;
+  if (!isMultiple(c.price, product.tickSize)) return Reason.BAD_TICK;
+  if (!isMultiple(c.qty, product.lotSize)) return Reason.BAD_LOT;
   if (c.qty < product.minQty) return Reason.QTY_BELOW_MIN;
   if (c.qty > product.maxQty) return Reason.QTY_ABOVE_MAX;
   const price = c.price / product.tickSize;
@@ -42,12 +43,13 @@ function modify(state: State, c: Modify, out: EventBuffer, matcher: Matcher): nu
   const leaves = totalLots - orders.filled[slot];
   if (leaves <= 0) return Reason.VALUE_OUT_OF_RANGE;
   const notional = price * totalLots * product.quotePerTickLot;
-  if (!Number.isSafeInteger(notional * 2)) return Reason.VALUE_OUT_OF_RANGE;
+  if (!Number.isSafeInteger(notional)) return Reason.VALUE_OUT_OF_RANGE;
   if (notional < product.minNotional) return Reason.NOTIONAL_BELOW_MIN;
   const side = orders.side[slot];
   const need = side === Side.Buy
     ? buyNeed(price, leaves, orders.feeCarry[slot], orders.takerBps[slot], product.quotePerTickLot)
     : leaves * product.basePerLot;
+  if (!Number.isSafeInteger(need)) return Reason.VALUE_OUT_OF_RANGE;
   const delta = need - orders.hold[slot];
   const id = orders.id[slot];
   if (price === orders.price[slot] && leaves <= orders.leaves[slot]) {

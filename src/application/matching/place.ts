@@ -3,6 +3,7 @@ import { FEE_ACCOUNT } from '../accounts/accounts.ts';
 import { COMMANDS, type CommandOf } from '../commands.ts';
 import type { EventBuffer } from '../events.ts';
 import { buyNeed } from '../holds/fees.ts';
+import { isMultiple } from '../integers.ts';
 import { LIMITS } from '../limits.ts';
 import type { Product } from '../products/product.ts';
 import { ProductStatus } from '../products/status.ts';
@@ -72,9 +73,9 @@ function accessProblem(state: State, c: Place, product: Product | undefined): nu
 
 /** Tick, lot, size and value rules; the reason or 0. */
 function sizeProblem(c: Place, product: Product): number {
-  if (c.price % product.tickSize !== 0 || c.stopPrice % product.tickSize !== 0) return Reason.BAD_TICK;
+  if (!isMultiple(c.price, product.tickSize) || !isMultiple(c.stopPrice, product.tickSize)) return Reason.BAD_TICK;
   if (c.quoteBudget > 0) return c.quoteBudget < product.minNotional ? Reason.NOTIONAL_BELOW_MIN : 0;
-  if (c.qty % product.lotSize !== 0) return Reason.BAD_LOT;
+  if (!isMultiple(c.qty, product.lotSize)) return Reason.BAD_LOT;
   if (c.qty < product.minQty) return Reason.QTY_BELOW_MIN;
   if (c.qty > product.maxQty) return Reason.QTY_ABOVE_MAX;
   return 0;
@@ -117,7 +118,8 @@ function place(state: State, c: Place, product: Product, out: EventBuffer, match
   }
   const budget = c.quoteBudget > 0;
   const notional = budget ? c.quoteBudget : valueTicks * lots * product.quotePerTickLot;
-  if (!Number.isSafeInteger(limit * lots * product.quotePerTickLot * 2)) return Reason.VALUE_OUT_OF_RANGE;
+  // A product of safe integers past 2^53 comes out unsafe in floating point, so this catches overflow.
+  if (!Number.isSafeInteger(limit * lots * product.quotePerTickLot)) return Reason.VALUE_OUT_OF_RANGE;
   if (notional < product.minNotional) return Reason.NOTIONAL_BELOW_MIN;
   if (c.postOnly === 1 && opposite.n > 0 && opposite.keys[opposite.n - 1] >= opposite.sign * limit) {
     return Reason.POST_ONLY_WOULD_CROSS;
@@ -125,6 +127,7 @@ function place(state: State, c: Place, product: Product, out: EventBuffer, match
   const hold = budget
     ? c.quoteBudget
     : isBuy ? buyNeed(limit, lots, 0, product.takerBps, product.quotePerTickLot) : lots * product.basePerLot;
+  if (!Number.isSafeInteger(hold)) return Reason.VALUE_OUT_OF_RANGE;
   const accounts = state.accounts;
   const asset = isBuy ? product.quote : product.base;
   if (accounts.available[c.account * accounts.stride + asset] < hold) return Reason.INSUFFICIENT_FUNDS;
