@@ -146,7 +146,9 @@ export function writeRecord(
   for (const [name, kind] of spec.fields) {
     const value = object[name];
     if (kind === 'str') {
-      packString(typeof value === 'string' ? value : '', slots, p);
+      // Packing would cut or mangle a bad name into another, valid-looking one: refuse it.
+      if (!isValidName(value)) throw new RangeError(`${name} must be 1 to 24 printable ASCII characters`);
+      packString(value, slots, p);
       p += STRING_SLOTS;
     } else {
       slots[p++] = typeof value === 'number' ? value : Number.NaN;

@@ -155,6 +155,7 @@ export class ScenarioRun {
     const events = eventsOf(out.slots, start, out.length);
     out.reset();
     const accepted = events.find((e) => e.type === 'OrderAccepted');
+    for (const e of events) if (e.type === 'OrderAccepted') this.sideOf.set(e.order, e.side);
     if (label !== undefined && label !== '' && command.type === 'PlaceOrder' && accepted !== undefined) {
       this.labels.set(label, accepted.order);
       this.names.set(accepted.order, label);
@@ -172,13 +173,18 @@ export class ScenarioRun {
     return id;
   }
 
-  private order(label: string): number {
-    if (label === '') return 0;
+  private order(label: string | undefined): number {
+    if (label === undefined || label === '') return 0;
     const id = this.labels.get(label);
     if (id !== undefined) return id;
     const n = Number(label);
     if (Number.isSafeInteger(n)) return n;
     throw new Error(`unknown order label "${label}"`);
+  }
+
+  /** BTC-USD (the default, product 1) or a product id, e.g. 2 for a product that does not exist. */
+  private productId(text: string | undefined): number {
+    return text === undefined || text === '' || text === 'BTC-USD' ? 1 : Number(text);
   }
 
   private price(text: string | undefined): number {
@@ -196,7 +202,7 @@ export class ScenarioRun {
     const tif = TimeInForce[(row.tif || defaultTif) as keyof typeof TimeInForce] ?? Number(row.tif);
     const stp = row.stp ? STP[row.stp] ?? Number(row.stp) : Stp.CancelNewest;
     return {
-      type: 'PlaceOrder', account: this.account(row.account), product: 1,
+      type: 'PlaceOrder', account: this.account(row.account), product: this.productId(row.product),
       clientOrderId: row['client id'] ? Number(row['client id']) : 0,
       side: row.side === 'sell' ? Side.Sell : Side.Buy, orderType: type, tif, postOnly: row['post only'] === 'yes' ? 1 : 0, stp,
       price: this.price(row.price), qty: this.qty(row.qty),
@@ -206,16 +212,19 @@ export class ScenarioRun {
 
   private command(row: Record<string, string>): Command {
     const account = row.account ? this.account(row.account) : 0;
+    const p = this.product;
     const status = (s: number): Command => ({
-      type: 'UpdateProduct', product: 1, minQty: this.product.minQty, maxQty: this.product.maxQty,
-      minNotional: this.product.minNotional, makerBps: this.product.makerBps, takerBps: this.product.takerBps,
-      protectionTicks: this.product.protectionTicks, status: s,
+      type: 'UpdateProduct', product: 1, minQty: p.minQty, maxQty: p.maxQty, minNotional: p.minNotional,
+      makerBps: p.makerBps, takerBps: p.takerBps, protectionTicks: p.protectionTicks, status: s,
     });
+    /** A cell of an `update` row, or the product's current value when the cell is empty. */
+    const term = (column: string, current: number, read: (text: string) => number): number =>
+      row[column] ? read(row[column]) : current;
     switch (row.command) {
       case 'place': return this.placeCommand(row);
       case 'cancel':
         return { type: 'CancelOrder', account, order: this.order(row.order), clientOrderId: row['client id'] ? Number(row['client id']) : 0 };
-      case 'cancel all': return { type: 'CancelAll', account, product: row.product === 'all' ? 0 : 1 };
+      case 'cancel all': return { type: 'CancelAll', account, product: row.product === 'all' ? 0 : this.productId(row.product) };
       case 'modify':
         return { type: 'ModifyOrder', account, order: this.order(row.order),
           clientOrderId: row['client id'] ? Number(row['client id']) : 0, price: this.price(row.price), qty: this.qty(row.qty) };
@@ -228,6 +237,16 @@ export class ScenarioRun {
       case 'halt': return status(ProductStatus.Halted);
       case 'resume': return status(ProductStatus.Trading);
       case 'close': return status(ProductStatus.Closed);
+      case 'update':
+        return {
+          type: 'UpdateProduct', product: 1, status: p.status,
+          minQty: term('min qty', p.minQty, (v) => toScaled(v, QTY_SCALE)),
+          maxQty: term('max qty', p.maxQty, (v) => toScaled(v, QTY_SCALE)),
+          minNotional: term('min notional', p.minNotional, (v) => toScaled(v, ASSETS.USD.scale)),
+          makerBps: term('maker bps', p.makerBps, Number),
+          takerBps: term('taker bps', p.takerBps, Number),
+          protectionTicks: term('protection ticks', p.protectionTicks, Number),
+        };
       default: throw new Error(`unknown command "${row.command}"`);
     }
   }
@@ -248,20 +267,20 @@ export class ScenarioRun {
     const name = EVENT_NAMES[e.type] ?? e.type;
     switch (e.type) {
       case 'OrderAccepted':
-        this.sideOf.set(e.order, e.side);
         return { event: name, order: this.label(e.order), account: ACCOUNT_NAMES[e.account], price: price(e.priceTicks),
           qty: qty(e.qtyLots), stop: price(e.stopTicks), hold: held(e.order, e.hold) };
       case 'Trade':
         return { event: name, maker: this.label(e.makerOrder), taker: this.label(e.takerOrder), price: price(e.priceTicks),
           qty: qty(e.qtyLots), 'maker fee': usd(e.makerFee), 'taker fee': usd(e.takerFee), quote: usd(e.quoteAmount),
-          base: fromScaled(e.baseAmount, ASSETS.BTC.scale) };
+          base: fromScaled(e.baseAmount, ASSETS.BTC.scale), 'maker released': held(e.makerOrder, e.makerRelease),
+          'taker released': held(e.takerOrder, e.takerRelease) };
       case 'OrderRested': return { event: name, order: this.label(e.order) };
       case 'OrderCancelled':
         return { event: name, order: this.label(e.order), reason: CANCEL_REASONS[e.reason], qty: qty(e.qtyLots),
           released: held(e.order, e.released) };
       case 'OrderModified':
         return { event: name, order: this.label(e.order), price: price(e.priceTicks), qty: qty(e.qtyLots),
-          requeue: e.requeue === 1 ? 'yes' : 'no' };
+          requeue: e.requeue === 1 ? 'yes' : 'no', 'hold change': held(e.order, e.holdDelta) };
       case 'OrderReduced':
         return { event: name, order: this.label(e.order), qty: qty(e.qtyLots), released: held(e.order, e.released) };
       case 'StopTriggered': return { event: name, order: this.label(e.order), price: price(e.priceTicks) };

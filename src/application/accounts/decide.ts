@@ -30,13 +30,16 @@ export function decideTransfer(state: State, c: Transfer, out: EventBuffer): voi
   const code = COMMANDS[c.type].code;
   const S = Number.isSafeInteger;
   const fail = (reason: number): void => reject(out, reason, code, c.account, 0, 0, c.transfer);
-  if (!S(c.transfer) || !S(c.account) || !S(c.asset) || !S(c.amount)) return fail(Reason.NOT_SAFE_INTEGER);
-  if (c.transfer <= 0 || c.amount <= 0) return fail(Reason.VALUE_OUT_OF_RANGE);
+  if (!S(c.transfer)) return fail(Reason.NOT_SAFE_INTEGER);
+  if (c.transfer <= 0) return fail(Reason.VALUE_OUT_OF_RANGE);
+  // A repeat answers with the first transfer whatever its other fields say.
   const first = state.transfers.get(c.transfer);
   if (first !== undefined) {
     writeRecord(out, EVENTS.TransferDuplicate, EVENT_VERSION, { transfer: c.transfer, ...first });
     return;
   }
+  if (!S(c.account) || !S(c.asset) || !S(c.amount)) return fail(Reason.NOT_SAFE_INTEGER);
+  if (c.amount <= 0) return fail(Reason.VALUE_OUT_OF_RANGE);
   if (!state.accounts.exists(c.account)) return fail(Reason.UNKNOWN_ACCOUNT);
   const asset = state.assets.get(c.asset);
   if (asset === undefined) return fail(Reason.UNKNOWN_ASSET);

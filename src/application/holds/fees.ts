@@ -13,11 +13,12 @@
  */
 const BPS = 10_000;
 
+/**
+ * floor(notional / 10,000), exact: the quotient's fraction is a multiple of 1/10,000 while its
+ * rounding error stays below half an ulp of 2^40 (about 6 × 10^-5) for any safe notional.
+ */
 function high(notional: number): number {
-  let a = Math.floor(notional / BPS);
-  // The division can round up near 2^53; correct it so that 0 <= notional - a × BPS < BPS.
-  if (notional - a * BPS < 0) a -= 1;
-  return a;
+  return Math.floor(notional / BPS);
 }
 
 /** The fee of a fill with the order's carry: ceil((carry + notional × bps) / 10,000). */

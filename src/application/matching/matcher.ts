@@ -30,6 +30,8 @@ export class Matcher {
   budget = false;
   /** Self-trade prevention cancelled the aggressor. */
   cancelled = false;
+  /** Self-trade prevention took quantity off the aggressor without a trade. */
+  decremented = false;
   private nextTrade = 0;
   private readonly buyStops = new StopCursor();
   private readonly sellStops = new StopCursor();
@@ -54,17 +56,19 @@ export class Matcher {
     this.stp = stp;
     this.budget = budget;
     this.cancelled = false;
+    this.decremented = false;
     this.nextTrade = this.state.nextTradeId;
   }
 
   /**
    * Matches, then settles the rest: GTC rests, IOC and market orders expire. A FOK order that
-   * cannot fill completely has everything written since `mark` undone; then it returns false.
+   * does not fill completely — self-trade prevention cancelling or decrementing any part of it
+   * counts as not filling — has everything written since `mark` undone; then it returns false.
    */
   settle(product: Product, tif: number, mark: number): boolean {
     this.run(product);
     const open = this.budget || this.leaves > 0;
-    if (tif === TimeInForce.FOK && (this.cancelled || open)) {
+    if (tif === TimeInForce.FOK && (this.cancelled || this.decremented || open)) {
       this.out.truncate(mark);
       return false;
     }
@@ -136,10 +140,26 @@ export class Matcher {
     this.leaves = takerLeft;
     this.hold = takerNeed;
     this.carry = takerCarry;
-    const { levels } = this.state;
-    this.buyStops.fire(product.buyStops, levels, orders, price, this.out);
-    this.sellStops.fire(product.sellStops, levels, orders, price, this.out);
+    this.trigger(product, price);
     return makerLeft === 0 && (this.budget || takerLeft > 0);
+  }
+
+  /**
+   * Emits StopTriggered for every stop a trade at `price` reaches: each side in the order a
+   * moving price meets its stops, the two sides merged oldest first.
+   */
+  private trigger(product: Product, price: number): void {
+    const { orders, levels } = this.state;
+    // Bounded: each pass hands out one stop, and each stop only once.
+    for (;;) {
+      const buy = this.buyStops.peek(product.buyStops, levels, price);
+      const sell = this.sellStops.peek(product.sellStops, levels, price);
+      if (buy === NIL && sell === NIL) return;
+      const takeBuy = sell === NIL || (buy !== NIL && orders.id[buy] < orders.id[sell]);
+      const slot = takeBuy ? buy : sell;
+      this.out.stopTriggered(orders.id[slot], price);
+      (takeBuy ? this.buyStops : this.sellStops).advance(orders);
+    }
   }
 
   /** The most lots a budget buys at one price, fee included, without passing the budget. */
@@ -210,6 +230,7 @@ export class Matcher {
     this.out.orderReduced(this.order, lots, this.hold - need);
     this.leaves = left;
     this.hold = need;
+    this.decremented = true;
     return true;
   }
 

@@ -1,9 +1,8 @@
 /**
- * Walks a stop side while an aggressor trades, without changing it: every stop reached by a
- * trade price is announced once, in trigger order (stop price first, then time). Stops are
- * taken off their side only when the StopTriggered events are applied.
+ * Walks a stop side while an aggressor trades, without changing it: each stop that a trade
+ * price reaches is handed out once, in the order a moving price meets them (stop price first,
+ * then time). Stops are taken off their side only when the StopTriggered events are applied.
  */
-import type { EventBuffer } from '../events.ts';
 import type { BookSide } from './book-side.ts';
 import type { Levels } from './levels.ts';
 import { NIL, type Orders } from './orders.ts';
@@ -17,16 +16,18 @@ export class StopCursor {
     this.slot = this.index >= 0 ? levels.head[side.ids[this.index]] : NIL;
   }
 
-  /** Emits StopTriggered for each stop of `side` that a trade at `priceTicks` reaches. */
-  fire(side: BookSide, levels: Levels, orders: Orders, priceTicks: number, out: EventBuffer): void {
+  /** The next stop of `side` reached by a trade at `priceTicks`, or NIL. */
+  peek(side: BookSide, levels: Levels, priceTicks: number): number {
     const bound = side.sign * priceTicks;
-    while (this.index >= 0 && side.keys[this.index] >= bound) {
-      while (this.slot !== NIL) {
-        out.stopTriggered(orders.id[this.slot], priceTicks);
-        this.slot = orders.next[this.slot];
-      }
+    while (this.slot === NIL && this.index >= 0 && side.keys[this.index] >= bound) {
+      // Empty levels (kept for reuse) and exhausted ones are stepped over.
       this.index--;
       this.slot = this.index >= 0 ? levels.head[side.ids[this.index]] : NIL;
     }
+    return this.index >= 0 && side.keys[this.index] >= bound ? this.slot : NIL;
+  }
+
+  advance(orders: Orders): void {
+    this.slot = orders.next[this.slot];
   }
 }
