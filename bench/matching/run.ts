@@ -22,15 +22,6 @@ interface ScenarioResult {
   ratio: number;
 }
 
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-function memory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
 function prepared(w: Workload): Engine {
   const engine = new Engine();
   let t = 1;
@@ -47,14 +38,33 @@ function runOps(engine: Engine, ops: readonly Command[], t0: number): void {
   }
 }
 
-/** Throughput of one pass over the ops on a freshly prefilled engine; also its GC time. */
-async function throughput(w: Workload): Promise<{ opsPerSec: number; gcMs: number; bytesPerOrder: number }> {
+/** Bytes the engine's order structures hold (pools at their grown capacity, indexes, levels). */
+function bookBytes(engine: Engine): number {
+  const { orders, levels, products } = engine.state;
+  let bytes = orders.byteSize() + levels.byteSize();
+  for (const p of products) if (p !== undefined) for (const side of [p.bids, p.asks, p.buyStops, p.sellStops]) bytes += side.byteSize();
+  return bytes;
+}
+
+/**
+ * Bytes per resting order: what the order structures grew by to hold the prefilled book,
+ * counted from the structures themselves (capacity included), since a heap delta this small
+ * is below the noise of V8's heap statistics.
+ */
+function bytesPerOrder(w: Workload): number {
   const engine = prepared(w);
-  gc();
-  const before = memory();
+  const before = bookBytes(engine);
   runOps(engine, w.prefill, 1e6);
-  gc();
-  const bytesPerOrder = (memory() - before) / w.resting;
+  return (bookBytes(engine) - before) / w.resting;
+}
+
+/**
+ * Throughput of one pass over the ops on a freshly prefilled engine, and its GC time. No
+ * forced GC comes right before it: a full collection slows V8 for a while afterwards.
+ */
+async function throughput(w: Workload): Promise<{ opsPerSec: number; gcMs: number }> {
+  const engine = prepared(w);
+  runOps(engine, w.prefill, 1e6);
   let gcMs = 0;
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcMs += e.duration;
@@ -66,7 +76,7 @@ async function throughput(w: Workload): Promise<{ opsPerSec: number; gcMs: numbe
   // GC entries are delivered asynchronously: let them arrive before counting.
   await new Promise((resolve) => setImmediate(resolve));
   observer.disconnect();
-  return { opsPerSec: w.ops.length / seconds, gcMs, bytesPerOrder };
+  return { opsPerSec: w.ops.length / seconds, gcMs };
 }
 
 /** Per-operation latency on another fresh engine (timing each op costs a little throughput). */
@@ -84,12 +94,12 @@ function latency(w: Workload): Float64Array {
   return samples.sort();
 }
 
-function peerThroughput(w: Workload): number {
+/** The peer on the same stream; it is so much slower that a prefix of the ops measures it. */
+function peerThroughput(w: Workload, maxOps: number): number {
   const prefill = peerOps(w.prefill, w.prefillIds);
-  const ops = peerOps(w.ops, w.orderIds);
+  const ops = peerOps(w.ops.slice(0, maxOps), w.orderIds.slice(0, maxOps));
   const book = newPeer();
   runPeer(book, prefill, 0, prefill.length);
-  gc();
   const start = performance.now();
   runPeer(book, ops, 0, ops.length);
   return ops.length / ((performance.now() - start) / 1e3);
@@ -100,16 +110,20 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function scenario(w: Workload, reps: number): Promise<ScenarioResult> {
+async function scenario(w: Workload, reps: number, peerOpsMax: number): Promise<ScenarioResult> {
+  const bytes = bytesPerOrder(w);
   // Warm the JIT on the whole stream first, for both engines.
-  for (let i = 0; i < 2; i++) runOps(prepared(w), w.prefill.concat(w.ops), 1e6);
-  peerThroughput(w);
-  const ours: { opsPerSec: number; gcMs: number; bytesPerOrder: number }[] = [];
+  for (let i = 0; i < 3; i++) runOps(prepared(w), w.prefill.concat(w.ops), 1e6);
+  peerThroughput(w, peerOpsMax);
+  const ours: { opsPerSec: number; gcMs: number }[] = [];
   const peers: number[] = [];
-  // Alternate the two so that a noisy moment of the machine hits both alike.
+  // Alternate the two so that a noisy moment of the machine hits both alike. The peer leaves
+  // a large garbage heap behind; an untimed pass of ours absorbs its collection before each
+  // timed run (a forced gc() would be worse: V8 runs slower for a while after one).
   for (let i = 0; i < reps; i++) {
+    peers.push(peerThroughput(w, peerOpsMax));
+    runOps(prepared(w), w.ops, 1e6);
     ours.push(await throughput(w));
-    peers.push(peerThroughput(w));
   }
   const samples = latency(w);
   const opsPerSec = median(ours.map((r) => r.opsPerSec));
@@ -121,7 +135,7 @@ async function scenario(w: Workload, reps: number): Promise<ScenarioResult> {
     p50_us: round(percentile(samples, 50), 3),
     p99_us: round(percentile(samples, 99), 3),
     p999_us: round(percentile(samples, 99.9), 3),
-    bytes_per_order: Math.round(median(ours.map((r) => r.bytesPerOrder))),
+    bytes_per_order: Math.round(bytes),
     gc_ms: round(median(ours.map((r) => r.gcMs)), 1),
     peer_ops_per_sec: Math.round(peer),
     ratio: round(opsPerSec / peer, 1),
@@ -129,12 +143,12 @@ async function scenario(w: Workload, reps: number): Promise<ScenarioResult> {
 }
 
 export async function benchMatching(options: BenchOptions): Promise<void> {
-  const ops = options.quick ? 300_000 : 2_000_000;
-  const reps = options.quick ? 3 : 5;
+  const ops = options.quick ? 300_000 : 1_000_000;
+  const reps = options.quick ? 3 : 7;
   const results: ScenarioResult[] = [];
-  for (const make of [exchangeCoreMix, deepBook]) {
+  for (const [make, peerOpsMax] of [[exchangeCoreMix, 300_000], [deepBook, 40_000]] as const) {
     const w = make(ops);
-    const r = await scenario(w, reps);
+    const r = await scenario(w, reps, peerOpsMax);
     results.push(r);
     if (!options.json) {
       console.log(

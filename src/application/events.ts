@@ -64,7 +64,7 @@ export const EVENTS = {
     code: 11,
     fields: [['order', 'int'], ['reason', 'int'], ['qtyLots', 'int'], ['released', 'int']],
   },
-  /** requeue = 1: the order lost its priority and is re-entered (it may trade, then rests). */
+  /** requeue: 0 keeps its place, 1 is matched again (events follow), 2 rests at once (Requeue). */
   OrderModified: {
     code: 12,
     fields: [['order', 'int'], ['priceTicks', 'int'], ['qtyLots', 'int'], ['holdDelta', 'int'], ['requeue', 'int']],

@@ -8,7 +8,7 @@ import type { Event } from '../../src/application/events.ts';
 import { checkInvariants } from '../../src/application/invariants.ts';
 import type { BookSide } from '../../src/application/matching/book-side.ts';
 import { NIL } from '../../src/application/matching/orders.ts';
-import { CancelReason, OrderType, Side, Stp, TimeInForce } from '../../src/application/matching/order-types.ts';
+import { CancelReason, OrderType, Requeue, Side, Stp, TimeInForce } from '../../src/application/matching/order-types.ts';
 import type { Product } from '../../src/application/products/product.ts';
 import { ProductStatus } from '../../src/application/products/status.ts';
 import { reasonName } from '../../src/application/reasons.ts';
@@ -37,6 +37,7 @@ const CANCEL_REASONS: Record<number, string> = {
   [CancelReason.User]: 'user', [CancelReason.CancelAll]: 'cancel all', [CancelReason.SelfTrade]: 'self trade',
   [CancelReason.Expired]: 'expired', [CancelReason.ProductClosed]: 'product closed',
 };
+const REQUEUE: Record<number, string> = { [Requeue.Keep]: 'no', [Requeue.Match]: 'match', [Requeue.Rest]: 'rest' };
 const EVENT_NAMES: Partial<Record<Event['type'], string>> = {
   OrderAccepted: 'accepted', Trade: 'trade', OrderRested: 'rested', OrderCancelled: 'cancelled',
   OrderModified: 'modified', OrderReduced: 'reduced', StopTriggered: 'triggered', Rejected: 'rejected',
@@ -280,7 +281,7 @@ export class ScenarioRun {
           released: held(e.order, e.released) };
       case 'OrderModified':
         return { event: name, order: this.label(e.order), price: price(e.priceTicks), qty: qty(e.qtyLots),
-          requeue: e.requeue === 1 ? 'yes' : 'no', 'hold change': held(e.order, e.holdDelta) };
+          requeue: REQUEUE[e.requeue], 'hold change': held(e.order, e.holdDelta) };
       case 'OrderReduced':
         return { event: name, order: this.label(e.order), qty: qty(e.qtyLots), released: held(e.order, e.released) };
       case 'StopTriggered': return { event: name, order: this.label(e.order), price: price(e.priceTicks) };

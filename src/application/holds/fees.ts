@@ -14,23 +14,31 @@
 const BPS = 10_000;
 
 /**
- * floor(notional / 10,000), exact: the quotient's fraction is a multiple of 1/10,000 while its
- * rounding error stays below half an ulp of 2^40 (about 6 × 10^-5) for any safe notional.
+ * floor(x / 10,000) for a safe integer x, exact, without a division: x × 10^-4 is within one
+ * of the true quotient (its error is below 1 for |x| < 2^53), and one exact integer step fixes it.
  */
-function high(notional: number): number {
-  return Math.floor(notional / BPS);
+function floorDiv(x: number): number {
+  let q = Math.floor(x * 1e-4);
+  if (q * BPS > x) q -= 1;
+  else if ((q + 1) * BPS <= x) q += 1;
+  return q;
+}
+
+/** ceil(x / 10,000), exact (see floorDiv). */
+function ceilDiv(x: number): number {
+  return -floorDiv(-x) + 0;
 }
 
 /** The fee of a fill with the order's carry: ceil((carry + notional × bps) / 10,000). */
 export function feeUp(carry: number, notional: number, bps: number): number {
-  const a = high(notional);
+  const a = floorDiv(notional);
   const fraction = carry + (notional - a * BPS) * bps;
-  return a * bps + Math.ceil(fraction / BPS) + 0;
+  return a * bps + ceilDiv(fraction);
 }
 
 /** The carry after paying `fee` for that fill; in (-10,000, 0]. */
 export function carryAfter(carry: number, notional: number, bps: number, fee: number): number {
-  const a = high(notional);
+  const a = floorDiv(notional);
   const fraction = carry + (notional - a * BPS) * bps;
   return fraction - (fee - a * bps) * BPS + 0;
 }

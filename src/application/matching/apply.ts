@@ -8,7 +8,7 @@ import { F } from '../events.ts';
 import type { Product } from '../products/product.ts';
 import type { State } from '../state.ts';
 import { NIL, Where } from './orders.ts';
-import { OrderFlag, OrderType, Side } from './order-types.ts';
+import { OrderFlag, OrderType, Requeue, Side } from './order-types.ts';
 
 function productOf(state: State, slot: number): Product {
   const product = state.products[state.orders.product[slot]];
@@ -193,7 +193,8 @@ export function applyOrderModified(state: State, s: Float64Array, p: number): vo
   const slot = slotOf(state, s[p + f.order]);
   const product = productOf(state, slot);
   const leaves = s[p + f.qtyLots];
-  if (s[p + f.requeue] === 1) {
+  const requeue = s[p + f.requeue];
+  if (requeue !== Requeue.Keep) {
     detach(state, slot, product);
   } else {
     state.levels.total[orders.level[slot]] += leaves - orders.leaves[slot];
@@ -206,6 +207,10 @@ export function applyOrderModified(state: State, s: Float64Array, p: number): vo
   accounts.held[at] += delta;
   orders.hold[slot] += delta;
   assert(accounts.available[at] >= 0 && orders.hold[slot] >= 0, 'modify beyond the available funds');
+  if (requeue === Requeue.Rest) {
+    (orders.side[slot] === Side.Buy ? product.bids : product.asks).append(slot, orders.price[slot]);
+    orders.where[slot] = Where.Book;
+  }
 }
 
 export function applyOrderReduced(state: State, s: Float64Array, p: number): void {

@@ -33,6 +33,7 @@ export class Matcher {
   /** Self-trade prevention took quantity off the aggressor without a trade. */
   decremented = false;
   private nextTrade = 0;
+  private stopsReady = false;
   private readonly buyStops = new StopCursor();
   private readonly sellStops = new StopCursor();
 
@@ -82,8 +83,8 @@ export class Matcher {
     const { orders, levels } = this.state;
     const book = this.side === Side.Buy ? product.asks : product.bids;
     const bound = book.sign * this.limit;
-    this.buyStops.reset(product.buyStops, levels);
-    this.sellStops.reset(product.sellStops, levels);
+    // Most aggressors trade nothing: the stop cursors are set up at the first trade.
+    this.stopsReady = false;
     for (let i = book.n - 1; i >= 0 && book.keys[i] >= bound; i--) {
       const level = book.ids[i];
       const price = levels.price[level];
@@ -150,6 +151,11 @@ export class Matcher {
    */
   private trigger(product: Product, price: number): void {
     const { orders, levels } = this.state;
+    if (!this.stopsReady) {
+      this.buyStops.reset(product.buyStops, levels);
+      this.sellStops.reset(product.sellStops, levels);
+      this.stopsReady = true;
+    }
     // Bounded: each pass hands out one stop, and each stop only once.
     for (;;) {
       const buy = this.buyStops.peek(product.buyStops, levels, price);

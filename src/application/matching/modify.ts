@@ -14,7 +14,7 @@ import type { State } from '../state.ts';
 import { findOrder, referenceProblem } from './cancel.ts';
 import type { Matcher } from './matcher.ts';
 import { NIL, Where } from './orders.ts';
-import { OrderFlag, Side, TimeInForce } from './order-types.ts';
+import { OrderFlag, Requeue, Side, TimeInForce } from './order-types.ts';
 
 type Modify = CommandOf<'ModifyOrder'>;
 
@@ -53,7 +53,7 @@ function modify(state: State, c: Modify, out: EventBuffer, matcher: Matcher): nu
   const delta = need - orders.hold[slot];
   const id = orders.id[slot];
   if (price === orders.price[slot] && leaves <= orders.leaves[slot]) {
-    out.orderModified(id, price, leaves, delta, 0);
+    out.orderModified(id, price, leaves, delta, Requeue.Keep);
     return 0;
   }
   const opposite = side === Side.Buy ? product.asks : product.bids;
@@ -64,8 +64,13 @@ function modify(state: State, c: Modify, out: EventBuffer, matcher: Matcher): nu
   const accounts = state.accounts;
   const asset = side === Side.Buy ? product.quote : product.base;
   if (delta > accounts.available[c.account * accounts.stride + asset]) return Reason.INSUFFICIENT_FUNDS;
+  // Most moves cannot trade at their new price: one event re-queues them, no matching walk.
+  if (opposite.n === 0 || opposite.keys[opposite.n - 1] < opposite.sign * price) {
+    out.orderModified(id, price, leaves, delta, Requeue.Rest);
+    return 0;
+  }
   const mark = out.length;
-  out.orderModified(id, price, leaves, delta, 1);
+  out.orderModified(id, price, leaves, delta, Requeue.Match);
   matcher.begin(id, c.account, side, price, leaves, need, orders.feeCarry[slot], orders.takerBps[slot], orders.stp[slot], false);
   matcher.settle(product, TimeInForce.GTC, mark);
   return 0;

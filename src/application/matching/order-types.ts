@@ -27,3 +27,13 @@ export const CancelReason = {
   ProductClosed: 5,
 } as const;
 export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
+
+/** What a modify does to the order's place (OrderModified.requeue). */
+export const Requeue = {
+  /** Same price, no more quantity: it keeps its place in the queue. */
+  Keep: 0,
+  /** It lost its place and is matched again as an aggressor; the events that follow settle it. */
+  Match: 1,
+  /** It lost its place and rests at once at the back of its new level: it cannot trade there. */
+  Rest: 2,
+} as const;
