@@ -1,6 +1,7 @@
 /** The `bourse` command line. Subcommands are added by the modules they drive. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerArchiveCommands } from './archive.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -8,5 +9,7 @@ const program = new Command('bourse')
   .description('Bourse: a replicated trading engine')
   .version(pkg.version)
   .showHelpAfterError();
+
+registerArchiveCommands(program);
 
 await program.parseAsync(process.argv);

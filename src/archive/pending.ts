@@ -1,0 +1,65 @@
+/**
+ * Entries added but not yet written: records encoded back to back in one growable, aligned
+ * buffer. The archive keeps two and swaps them, so new entries gather while a batch is being
+ * written and synced (group commit).
+ */
+import { MAX_PAYLOAD_BYTES, recordBytes } from './format.ts';
+import { Views, encodeRecord, sealRecord } from './record.ts';
+
+export class Pending {
+  v = new Views(new ArrayBuffer(1 << 20));
+  bytes = 0;
+  count = 0;
+  firstIndex = 0;
+  lastIndex = 0;
+  /** Byte offset of each record in the buffer. */
+  offsets = new Int32Array(1024);
+
+  add(index: number, term: number, type: number, timestampUs: number, payload: Uint8Array): void {
+    if (payload.byteLength > MAX_PAYLOAD_BYTES) throw new RangeError(`entry payload over ${MAX_PAYLOAD_BYTES} bytes`);
+    const length = recordBytes(payload.byteLength);
+    this.reserve(length);
+    if (this.count === this.offsets.length) {
+      const grown = new Int32Array(this.count * 2);
+      grown.set(this.offsets);
+      this.offsets = grown;
+    }
+    if (this.count === 0) this.firstIndex = index;
+    this.offsets[this.count++] = this.bytes;
+    this.bytes += encodeRecord(this.v, this.bytes, index, term, type, timestampUs, payload);
+    this.lastIndex = index;
+  }
+
+  /** Stamps every record's watermark and checksum, just before the batch is written. */
+  seal(synced: number): void {
+    for (let k = 0; k < this.count; k++) sealRecord(this.v, this.offsets[k], synced);
+  }
+
+  /** Byte length of records [from, to). */
+  span(from: number, to: number): number {
+    return (to < this.count ? this.offsets[to] : this.bytes) - this.offsets[from];
+  }
+
+  /** Drops the records after `index`. */
+  cutAfter(index: number): void {
+    if (this.count === 0 || index >= this.lastIndex) return;
+    const keep = Math.max(0, index - this.firstIndex + 1);
+    this.bytes = keep === 0 ? 0 : this.offsets[keep];
+    this.count = keep;
+    this.lastIndex = keep === 0 ? 0 : index;
+  }
+
+  clear(): void {
+    this.bytes = 0;
+    this.count = 0;
+  }
+
+  private reserve(length: number): void {
+    if (this.bytes + length <= this.v.bytes.byteLength) return;
+    let capacity = this.v.bytes.byteLength * 2;
+    while (capacity < this.bytes + length) capacity *= 2;
+    const grown = new Views(new ArrayBuffer(capacity));
+    grown.bytes.set(this.v.bytes.subarray(0, this.bytes));
+    this.v = grown;
+  }
+}
