@@ -1,9 +1,13 @@
 /** `npm run bench -- NAME [--json] [--quick]`: runs one benchmark program and prints its figures. */
+import { benchArchive } from './archive/run.ts';
 import { benchMatching } from './matching/run.ts';
+import { benchNode } from './node/run.ts';
 import type { BenchOptions } from './stats.ts';
 
 const BENCHES: Record<string, (options: BenchOptions) => void | Promise<void>> = {
   matching: benchMatching,
+  archive: benchArchive,
+  node: benchNode,
 };
 
 const args = process.argv.slice(2);

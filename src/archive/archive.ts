@@ -89,6 +89,8 @@ export class Archive {
   writtenIndex: number;
   /** Last index fsynced. */
   syncedIndex: number;
+  /** fdatasync calls made for entries (not for segment creation). */
+  syncs = 0;
 
   private constructor(options: ArchiveOptions, recovered: Recovered) {
     const segments = recovered.segments;
@@ -117,11 +119,14 @@ export class Archive {
     }
     const recovered = await recover(options.dir, options.logger ?? silentLogger, options.mode ?? 'repair');
     const archive = new Archive(options, recovered);
+    if (archive.readOnly) return archive;
     const last = recovered.segments.at(-1);
-    if (last !== undefined && !archive.readOnly) {
+    if (last !== undefined) {
       archive.current = last;
       archive.currentFh = await open(last.path, 'r+');
     }
+    // The first append of a new archive should not wait for a segment to be zero-filled.
+    archive.maybePrepare(last);
     return archive;
   }
 
@@ -140,6 +145,19 @@ export class Archive {
    * must be lastIndex + 1 (the first entry of a new archive may start anywhere).
    */
   add(index: number, term: number, type: number, timestampUs: number, payload: Uint8Array): void {
+    this.check(index, term, payload.byteLength);
+    this.pending.add(index, term, type, timestampUs, payload);
+    this.accepted(index, term);
+  }
+
+  /** Like add, with the payload taken from float64 slots [from, to) (the engine's event buffer). */
+  addSlots(index: number, term: number, type: number, timestampUs: number, slots: Float64Array, from: number, to: number): void {
+    this.check(index, term, (to - from) * 8);
+    this.pending.addSlots(index, term, type, timestampUs, slots, from, to);
+    this.accepted(index, term);
+  }
+
+  private check(index: number, term: number, payloadBytes: number): void {
     this.assertOpen();
     const next = this.lastIndex === 0 && this.segments.length === 0 ? index : this.lastIndex + 1;
     if (index !== next || !Number.isSafeInteger(index) || index < 1) {
@@ -148,10 +166,12 @@ export class Archive {
     if (!Number.isSafeInteger(term) || term < this.lastTerm) {
       throw new ArchiveError('TERM_REGRESSION', `entry ${index} has term ${term}, below ${this.lastTerm}`);
     }
-    if (recordBytes(payload.byteLength) > this.segmentBytes - SEGMENT_HEADER_BYTES) {
+    if (recordBytes(payloadBytes) > this.segmentBytes - SEGMENT_HEADER_BYTES) {
       throw new ArchiveError('OUT_OF_RANGE', `entry ${index} does not fit in a segment of ${this.segmentBytes} bytes`);
     }
-    this.pending.add(index, term, type, timestampUs, payload);
+  }
+
+  private accepted(index: number, term: number): void {
     this.lastIndex = index;
     this.lastTerm = term;
     this.kick();
@@ -239,6 +259,7 @@ export class Archive {
     const target = this.writtenIndex;
     if (target <= this.syncedIndex || this.currentFh === undefined) return;
     await this.currentFh.datasync();
+    this.syncs++;
     this.syncedIndex = target;
     this.lastSyncMs = Date.now();
   }
@@ -260,9 +281,9 @@ export class Archive {
     for (const w of this.waiters.splice(0, n)) w.resolve(ack);
   }
 
-  /** Starts zero-filling the next segment once the current one is half full. */
-  private maybePrepare(segment: Segment): void {
-    if (this.preparing !== undefined || segment.end * 2 < segment.bytes) return;
+  /** Starts zero-filling the next segment once the current one is half full (or if there is none). */
+  private maybePrepare(segment: Segment | undefined): void {
+    if (this.preparing !== undefined || (segment !== undefined && segment.end * 2 < segment.bytes)) return;
     const path = join(this.dir, `next${TEMP_SUFFIX}`);
     this.preparing = preallocate(path, this.segmentBytes).then(() => path);
     // A failure surfaces when the segment is needed; until then it must not be unhandled.
@@ -434,11 +455,11 @@ export class Archive {
   }
 
   /** Bytes of records in the archive, and other figures for `stats`. */
-  stats(): { segments: number; firstIndex: number; lastIndex: number; bytes: number; writtenIndex: number; syncedIndex: number } {
+  stats(): { segments: number; firstIndex: number; lastIndex: number; bytes: number; writtenIndex: number; syncedIndex: number; syncs: number } {
     let bytes = 0;
     for (const s of this.segments) bytes += s.end - SEGMENT_HEADER_BYTES;
     return { segments: this.segments.length, firstIndex: this.firstIndex, lastIndex: this.lastIndex, bytes,
-      writtenIndex: this.writtenIndex, syncedIndex: this.syncedIndex };
+      writtenIndex: this.writtenIndex, syncedIndex: this.syncedIndex, syncs: this.syncs };
   }
 
   /** Writes and syncs everything added, then closes. Nothing is left half-written. */

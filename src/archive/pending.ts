@@ -3,8 +3,8 @@
  * buffer. The archive keeps two and swaps them, so new entries gather while a batch is being
  * written and synced (group commit).
  */
-import { MAX_PAYLOAD_BYTES, recordBytes } from './format.ts';
-import { Views, encodeRecord, sealRecord } from './record.ts';
+import { MAX_PAYLOAD_BYTES, RECORD_HEADER_BYTES, recordBytes } from './format.ts';
+import { Views, encodeHeader, sealRecord } from './record.ts';
 
 export class Pending {
   v = new Views(new ArrayBuffer(1 << 20));
@@ -16,8 +16,21 @@ export class Pending {
   offsets = new Int32Array(1024);
 
   add(index: number, term: number, type: number, timestampUs: number, payload: Uint8Array): void {
-    if (payload.byteLength > MAX_PAYLOAD_BYTES) throw new RangeError(`entry payload over ${MAX_PAYLOAD_BYTES} bytes`);
-    const length = recordBytes(payload.byteLength);
+    const at = this.open(index, term, type, timestampUs, payload.byteLength);
+    this.v.bytes.set(payload, at);
+  }
+
+  /** Like add, with the payload taken from float64 slots [from, to) (event records, no copy-view). */
+  addSlots(index: number, term: number, type: number, timestampUs: number, slots: Float64Array, from: number, to: number): void {
+    const at = this.open(index, term, type, timestampUs, (to - from) * 8) / 8;
+    const dst = this.v.slots;
+    for (let i = from; i < to; i++) dst[at + i - from] = slots[i];
+  }
+
+  /** Reserves and heads a record; returns the byte offset where its payload goes. */
+  private open(index: number, term: number, type: number, timestampUs: number, payloadBytes: number): number {
+    if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`entry payload over ${MAX_PAYLOAD_BYTES} bytes`);
+    const length = recordBytes(payloadBytes);
     this.reserve(length);
     if (this.count === this.offsets.length) {
       const grown = new Int32Array(this.count * 2);
@@ -25,9 +38,11 @@ export class Pending {
       this.offsets = grown;
     }
     if (this.count === 0) this.firstIndex = index;
-    this.offsets[this.count++] = this.bytes;
-    this.bytes += encodeRecord(this.v, this.bytes, index, term, type, timestampUs, payload);
+    const at = this.bytes;
+    this.offsets[this.count++] = at;
+    this.bytes += encodeHeader(this.v, at, index, term, type, timestampUs, payloadBytes);
     this.lastIndex = index;
+    return at + RECORD_HEADER_BYTES;
   }
 
   /** Stamps every record's watermark and checksum, just before the batch is written. */

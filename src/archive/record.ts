@@ -17,20 +17,23 @@ export class Views {
   }
 }
 
-/** Writes a record's fields and payload at `at` (8-aligned); the CRC and watermark come later. */
-export function encodeRecord(
-  v: Views, at: number, index: number, term: number, type: number, timestampUs: number, payload: Uint8Array,
+/**
+ * Writes a record's header fields at `at` (8-aligned) for a payload of `payloadBytes`, and
+ * zeroes its padding; the caller copies the payload in. The CRC and watermark come later.
+ * Returns the record's length.
+ */
+export function encodeHeader(
+  v: Views, at: number, index: number, term: number, type: number, timestampUs: number, payloadBytes: number,
 ): number {
-  const length = recordBytes(payload.byteLength);
+  const length = recordBytes(payloadBytes);
   const d = v.view;
   d.setUint32(at + R.length, length, true);
   d.setFloat64(at + R.index, index, true);
   d.setFloat64(at + R.term, term, true);
   d.setFloat64(at + R.timestampUs, timestampUs, true);
   d.setUint32(at + R.type, type, true);
-  d.setUint32(at + R.payloadBytes, payload.byteLength, true);
-  v.bytes.set(payload, at + RECORD_HEADER_BYTES);
-  v.bytes.fill(0, at + RECORD_HEADER_BYTES + payload.byteLength, at + length);
+  d.setUint32(at + R.payloadBytes, payloadBytes, true);
+  if (length > RECORD_HEADER_BYTES + payloadBytes) v.bytes.fill(0, at + RECORD_HEADER_BYTES + payloadBytes, at + length);
   return length;
 }
 
@@ -51,9 +54,14 @@ export interface RecordProblem {
  * below `minTerm`), or undefined. `available` bytes from `at` are in the buffer; a record that
  * claims more than that is reported as cut short.
  */
+// A module-level function: a closure per call would cost an allocation (and, under the
+// TypeScript loader, a defineProperty for its name) on the hottest read path.
+function bad(message: string): RecordProblem {
+  return { code: 'BAD_RECORD', message };
+}
+
 export function recordProblem(v: Views, at: number, available: number, expected: number, minTerm: number): RecordProblem | undefined {
   const d = v.view;
-  const bad = (message: string): RecordProblem => ({ code: 'BAD_RECORD', message });
   if (available < RECORD_HEADER_BYTES) return bad('record header cut short');
   const length = d.getUint32(at + R.length, true);
   const payloadBytes = d.getUint32(at + R.payloadBytes, true);

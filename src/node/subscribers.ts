@@ -1,0 +1,101 @@
+/**
+ * Subscribers to committed entries. A new subscriber first catches up from the archive, then
+ * switches to live delivery at the exact index where the catch-up ended — no gap, no repeat.
+ * Handlers run on the node's thread: they must be quick (a gateway queues and sends).
+ */
+import type { Archive } from '../archive/archive.ts';
+import type { Event } from '../application/events.ts';
+import { eventsOf } from '../codec/events.ts';
+
+/**
+ * A committed entry: its events stay in binary form (slots shared by its batch) and are
+ * decoded only when asked for, so the commit path allocates no event objects.
+ */
+export class CommittedEntry {
+  private decoded: Event[] | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly term: number,
+    readonly timestampUs: number,
+    /**
+     * The event slot records [from, to) of `slots`. The node points a new entry at a copy of
+     * its batch's events once the batch is complete (before anyone can see the entry).
+     */
+    public slots: Float64Array,
+    readonly from: number,
+    readonly to: number,
+  ) {}
+
+  get events(): Event[] {
+    this.decoded ??= eventsOf(this.slots, this.from, this.to);
+    return this.decoded;
+  }
+}
+
+export interface Subscription {
+  close(): void;
+  /** Resolves when the catch-up from the archive has finished (or failed). */
+  readonly caughtUp: Promise<void>;
+}
+
+interface Subscriber {
+  next: number;
+  live: boolean;
+  closed: boolean;
+  handler: (entry: CommittedEntry) => void;
+}
+
+export class Subscribers {
+  private readonly live = new Set<Subscriber>();
+
+  constructor(
+    private readonly archive: Archive,
+    private readonly committed: () => number,
+  ) {}
+
+  add(fromIndex: number, handler: (entry: CommittedEntry) => void): Subscription {
+    const s: Subscriber = { next: Math.max(1, fromIndex), live: false, closed: false, handler };
+    const caughtUp = this.catchUp(s);
+    return {
+      caughtUp,
+      close: () => {
+        s.closed = true;
+        this.live.delete(s);
+      },
+    };
+  }
+
+  private async catchUp(s: Subscriber): Promise<void> {
+    while (!s.closed && s.next <= this.committed()) {
+      for await (const batch of this.archive.replay(s.next, this.committed())) {
+        for (let k = 0; k < batch.count && !s.closed; k++) {
+          // The reader's buffer is reused: the entry gets its own copy of its events.
+          const from = batch.payloadSlot(k);
+          const slots = batch.slots.slice(from, from + batch.payloadBytes(k) / 8);
+          s.handler(new CommittedEntry(batch.index(k), batch.term(k), batch.timestampUs(k), slots, 0, slots.length));
+          s.next = batch.index(k) + 1;
+        }
+        if (s.closed) return;
+      }
+    }
+    // Nothing committed is left to read: from here on, commits reach it directly.
+    if (!s.closed) {
+      s.live = true;
+      this.live.add(s);
+    }
+  }
+
+  publish(entry: CommittedEntry): void {
+    for (const s of this.live) {
+      if (entry.index !== s.next) continue;
+      s.next++;
+      s.handler(entry);
+    }
+  }
+
+  closeAll(): void {
+    for (const s of this.live) s.closed = true;
+    this.live.clear();
+  }
+}
