@@ -1,0 +1,59 @@
+/**
+ * The messages between consensus cores. An Append carries entry metadata only (count, and —
+ * on the receiving side — each entry's term); the transport carries the entries' payloads
+ * beside it, taken from and written to the archives.
+ */
+export const MessageType = {
+  PreVote: 1,
+  PreVoteResponse: 2,
+  Vote: 3,
+  VoteResponse: 4,
+  Append: 5,
+  AppendResponse: 6,
+} as const;
+
+export interface VoteRequest {
+  type: typeof MessageType.PreVote | typeof MessageType.Vote;
+  term: number;
+  from: number;
+  to: number;
+  lastIndex: number;
+  lastTerm: number;
+}
+
+export interface VoteResponse {
+  type: typeof MessageType.PreVoteResponse | typeof MessageType.VoteResponse;
+  term: number;
+  from: number;
+  to: number;
+  granted: boolean;
+}
+
+/** Entries prevIndex+1 .. prevIndex+count of the leader's log (none: a heartbeat). */
+export interface Append {
+  type: typeof MessageType.Append;
+  term: number;
+  from: number;
+  to: number;
+  prevIndex: number;
+  prevTerm: number;
+  commit: number;
+  count: number;
+  /** The entries' terms; filled in by the receiving side from the payloads. */
+  terms?: readonly number[];
+}
+
+export interface AppendResponse {
+  type: typeof MessageType.AppendResponse;
+  term: number;
+  from: number;
+  to: number;
+  success: boolean;
+  /**
+   * On success, the follower's last index both durable and known to match this leader.
+   * On failure, a hint: the leader should retry with prevIndex at or below it.
+   */
+  index: number;
+}
+
+export type Message = VoteRequest | VoteResponse | Append | AppendResponse;
