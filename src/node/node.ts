@@ -8,10 +8,12 @@
  *
  * Start-up (the seed's sequence): newest valid snapshot, then the archive after it, then serve.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Archive } from '../archive/archive.ts';
 import { EntryType } from '../archive/format.ts';
+import { syncDir } from '../archive/sync-dir.ts';
 import type { Command } from '../application/commands.ts';
 import { Engine } from '../application/engine.ts';
 import { decodeSnapshot, stateHash } from '../application/snapshot.ts';
@@ -22,6 +24,7 @@ import { CommandQueue } from './command-queue.ts';
 import { NodeError } from './errors.ts';
 import type { BuildJob, BuildResult } from './snapshot-builder.ts';
 import { newestUsable, replayInto } from './snapshot-builder.ts';
+import { listSnapshots } from './snapshot-store.ts';
 import { CommittedEntry, Subscribers, type Subscription } from './subscribers.ts';
 
 export interface SnapshotPolicy {
@@ -72,6 +75,7 @@ export class Node {
   private waitingHead = 0;
   private scheduled = false;
   private closing = false;
+  private closed: Promise<void> | undefined;
   private failure: Error | undefined;
   private term: number;
   /** Last index executed (the state includes it). */
@@ -97,7 +101,8 @@ export class Node {
     this.lastIndex = archive.lastIndex;
     this.commitIndex = archive.lastIndex;
     this.lastSnapshot = { index: snapshotIndex, atMs: Date.now() };
-    this.subscribers = new Subscribers(archive, () => this.commitIndex);
+    this.subscribers = new Subscribers(archive, () => this.commitIndex,
+      (error) => this.logger.error({ error: String(error) }, 'node: a subscriber failed; its subscription is closed'));
   }
 
   static async open(options: NodeOptions): Promise<Node> {
@@ -269,9 +274,13 @@ export class Node {
     this.queue.rejectAll(this.failure);
   }
 
-  /** Stops taking commands, runs and commits what was queued, syncs and closes. */
-  async close(): Promise<void> {
-    if (this.closing) return;
+  /** Stops taking commands, runs and commits what was queued, syncs and closes; every call resolves once that is done. */
+  close(): Promise<void> {
+    this.closed ??= this.shutDown();
+    return this.closed;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closing = true;
     while (this.queue.length > 0 && this.failure === undefined) {
       this.turn();
@@ -294,7 +303,16 @@ export class Node {
 async function startUp(dataDir: string, archive: Archive, logger: Logger): Promise<{ engine: Engine; snapshotIndex: number }> {
   const started = performance.now();
   const warn = (message: string): void => logger.warn({}, `node: ${message}`);
-  const snapshot = await newestUsable(join(dataDir, 'snapshots'), archive.lastIndex, warn);
+  const dir = join(dataDir, 'snapshots');
+  // A snapshot beyond the archive's end is of entries the archive lost (a power failure under
+  // fsync never / interval): other entries will take those indexes, so it goes before they do.
+  const stale = (await listSnapshots(dir)).filter((s) => s.index > archive.lastIndex);
+  for (const s of stale) {
+    warn(`snapshot ${s.path} is beyond the archive's last index (${archive.lastIndex}); removed`);
+    await rm(s.path, { force: true });
+  }
+  if (stale.length > 0) await syncDir(dir);
+  const snapshot = await newestUsable(dir, archive.lastIndex, warn);
   const state = snapshot === undefined ? new State() : decodeSnapshot(snapshot.slots);
   const engine = new Engine(state);
   const from = snapshot === undefined ? archive.firstIndex : snapshot.index + 1;

@@ -52,11 +52,13 @@ export class Subscribers {
   constructor(
     private readonly archive: Archive,
     private readonly committed: () => number,
+    /** Told when a subscriber fails (its handler throws, or its catch-up cannot read): that subscription ends. */
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
   add(fromIndex: number, handler: (entry: CommittedEntry) => void): Subscription {
     const s: Subscriber = { next: Math.max(1, fromIndex), live: false, closed: false, handler };
-    const caughtUp = this.catchUp(s);
+    const caughtUp = this.catchUp(s).catch((error: unknown) => this.drop(s, error));
     return {
       caughtUp,
       close: () => {
@@ -90,8 +92,19 @@ export class Subscribers {
     for (const s of this.live) {
       if (entry.index !== s.next) continue;
       s.next++;
-      s.handler(entry);
+      // A failing handler ends its own subscription, never the commit path nor the others' delivery.
+      try {
+        s.handler(entry);
+      } catch (error) {
+        this.drop(s, error);
+      }
     }
+  }
+
+  private drop(s: Subscriber, error: unknown): void {
+    s.closed = true;
+    this.live.delete(s);
+    this.onError(error);
   }
 
   closeAll(): void {

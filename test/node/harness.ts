@@ -1,0 +1,177 @@
+/**
+ * Helpers of the node tests (not a test file itself): temporary data directories, a logger
+ * that records, an independent replay of an archive into a fresh engine, windows of
+ * submissions, snapshot files on disk, and fixture processes.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Archive } from '../../src/archive/archive.ts';
+import { EntryType } from '../../src/archive/format.ts';
+import type { Command } from '../../src/application/commands.ts';
+import { Engine } from '../../src/application/engine.ts';
+import { stateHash } from '../../src/application/snapshot.ts';
+import type { Logger } from '../../src/log.ts';
+import type { CommandResult, Node } from '../../src/node/node.ts';
+
+/** The project's root directory (where `node --import tsx` finds its loader). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Segment size of the tests: small, so that archives roll over several segments. */
+export const SMALL_SEGMENT = 256 * 1024;
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards whatever happens. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'bourse-node-test-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/** A logger that keeps every line, to check what a node said. */
+export class RecordingLogger implements Logger {
+  readonly lines: LogLine[] = [];
+
+  info(fields: object, message = ''): void {
+    this.lines.push({ level: 'info', message, fields: fields as Record<string, unknown> });
+  }
+
+  warn(fields: object, message = ''): void {
+    this.lines.push({ level: 'warn', message, fields: fields as Record<string, unknown> });
+  }
+
+  error(fields: object, message = ''): void {
+    this.lines.push({ level: 'error', message, fields: fields as Record<string, unknown> });
+  }
+
+  of(level: LogLine['level']): LogLine[] {
+    return this.lines.filter((l) => l.level === level);
+  }
+
+  /** The fields of the one `node: started` line. */
+  started(): { snapshotIndex: number; replayed: number; lastIndex: number } {
+    const lines = this.lines.filter((l) => l.message === 'node: started');
+    assert.equal(lines.length, 1, 'one "node: started" line');
+    return lines[0].fields as { snapshotIndex: number; replayed: number; lastIndex: number };
+  }
+}
+
+/**
+ * Replays an archive (opened read-only) into a fresh engine, entries [first, to]; checks the
+ * indexes are gapless. Written here rather than taken from src/node, so that the node's own
+ * start-up is checked against an independent replay.
+ */
+export async function replayArchive(archiveDir: string, to?: number): Promise<{ engine: Engine; hash: string; lastIndex: number; timestampUs: number }> {
+  const archive = await Archive.open({ dir: archiveDir, mode: 'read' });
+  try {
+    const engine = new Engine();
+    const last = to ?? archive.lastIndex;
+    let expected = archive.firstIndex;
+    let timestampUs = 0;
+    for await (const batch of archive.replay(archive.firstIndex, last)) {
+      for (let k = 0; k < batch.count; k++) {
+        assert.equal(batch.index(k), expected, 'the archive replays its entries in order, without a gap');
+        expected++;
+        if (batch.type(k) !== EntryType.Events) continue;
+        const from = batch.payloadSlot(k);
+        timestampUs = batch.timestampUs(k);
+        engine.apply(batch.slots, from, from + batch.payloadBytes(k) / 8, timestampUs);
+      }
+    }
+    assert.equal(expected - 1, last, `the archive holds entries up to ${last}`);
+    return { engine, hash: stateHash(engine.state), lastIndex: last, timestampUs };
+  } finally {
+    await archive.close();
+  }
+}
+
+/** A small deterministic PRNG (mulberry32): a failing run is reproduced from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Submits `commands` in windows of random size (all of a window in flight at once, then
+ * awaited), checks every result comes back with the next index, and returns the results.
+ * `between` runs after each window (e.g. to take a snapshot).
+ */
+export async function submitInWindows(node: Node, commands: readonly Command[], random: () => number, maxWindow: number,
+  between?: (done: number) => Promise<void> | void): Promise<CommandResult[]> {
+  const results: CommandResult[] = [];
+  let i = 0;
+  while (i < commands.length) {
+    const size = Math.min(commands.length - i, 1 + Math.floor(random() * maxWindow));
+    const first = node.status().lastIndex + 1;
+    const window = await Promise.all(commands.slice(i, i + size).map((c) => node.submit(c)));
+    window.forEach((r, k) => assert.equal(r.index, first + k, 'results carry consecutive indexes'));
+    results.push(...window);
+    i += size;
+    await between?.(i);
+  }
+  return results;
+}
+
+/** Snapshot files of a data directory, newest first, by index. */
+export async function snapshotFiles(dataDir: string): Promise<{ index: number; name: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir(join(dataDir, 'snapshots'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names.map((name) => ({ name, m: /^snapshot-(\d{20})\.snap$/.exec(name) }))
+    .filter((x) => x.m !== null)
+    .map((x) => ({ index: Number((x.m as RegExpExecArray)[1]), name: x.name }))
+    .sort((a, b) => b.index - a.index);
+}
+
+/** Waits until `condition` holds (polling), or fails after `ms`. */
+export async function eventually(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Path of a fixture script under test/node/fixtures. */
+export function fixture(name: string): string {
+  return join(ROOT, 'test', 'node', 'fixtures', name);
+}
+
+/** Runs a fixture to its end in its own process; resolves with its stdout (fails on a non-zero exit). */
+export function runFixture(name: string, args: string[], timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture(name), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${name} exited with ${code ?? signal}: ${err}`));
+    });
+  });
+}
