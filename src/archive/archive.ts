@@ -293,7 +293,8 @@ export class Archive {
   /** Closes the current segment (synced) and makes a new one start at `firstIndex`. */
   private async roll(firstIndex: number): Promise<Segment> {
     if (this.currentFh !== undefined) {
-      if (this.policy.kind !== 'never') await this.currentFh.datasync();
+      // A closing segment is synced under every policy: once per segment costs nothing.
+      await this.currentFh.datasync();
       await this.currentFh.close();
       this.currentFh = undefined;
     }
@@ -452,6 +453,15 @@ export class Archive {
     }
     const segment = s[hi];
     return segment !== undefined && index <= segment.lastIndex ? segment : undefined;
+  }
+
+  /** The log's terms as runs (term, first index), oldest first: the consensus core's view. */
+  termRuns(): { term: number; firstIndex: number }[] {
+    const runs: { term: number; firstIndex: number }[] = [];
+    for (const segment of this.segments) {
+      for (const r of segment.termRuns) if (runs.length === 0 || runs[runs.length - 1].term !== r.term) runs.push(r);
+    }
+    return runs;
   }
 
   /** Bytes of records in the archive, and other figures for `stats`. */

@@ -4,7 +4,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { EntryBatch } from './entry-batch.ts';
-import { Record as R, SEGMENT_HEADER_BYTES } from './format.ts';
+import { Record as R, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './format.ts';
 import { type RecordProblem, Views, recordProblem } from './record.ts';
 import type { Segment } from './segments.ts';
 
@@ -52,7 +52,20 @@ export class SegmentCursor {
         continue;
       }
       const length = this.v.view.getUint32(at + R.length, true);
-      if (length === 0) return 'end';
+      if (length === 0) {
+        // The end of the data, unless the rest of a record header follows: then the length
+        // word itself is damaged (a flipped bit), and what follows must be judged, not ignored.
+        const header = Math.min(RECORD_HEADER_BYTES, this.segment.bytes - this.offset);
+        if (available < header) {
+          if (batch.count > 0) return 'more';
+          if (!(await this.load(header))) return 'end';
+          continue;
+        }
+        for (let i = at + 4; i < at + header; i++) {
+          if (this.v.bytes[i] !== 0) return this.fail({ code: 'BAD_RECORD', message: 'zero record length before a non-zero record header' });
+        }
+        return 'end';
+      }
       if (length > available) {
         if (batch.count > 0) return 'more';
         if (!(await this.load(length))) {
@@ -82,11 +95,12 @@ export class SegmentCursor {
     return { problem, offset: this.offset, index: this.index };
   }
 
-  /** Buffers at least `need` bytes from the cursor's offset if the segment has them. */
+  /** Buffers at least `need` bytes from the cursor's offset; false if the segment has fewer. */
   private async load(need: number): Promise<boolean> {
     const fileBytes = this.segment.bytes;
-    if (this.offset + need > fileBytes) need = fileBytes - this.offset;
-    if (need <= 0) return false;
+    // A length running past the segment's end is a bad record: loading what there is and
+    // answering true would have fill() ask for the same bytes again, forever.
+    if (this.offset + need > fileBytes) return false;
     const at = this.offset - this.fileStart;
     if (at >= 0 && at + need <= this.filled) return true;
     const keep = at >= 0 && at < this.filled ? this.filled - at : 0;

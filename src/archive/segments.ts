@@ -17,6 +17,8 @@ export class Segment {
   /** Sparse index: every few records, (index, offset), to start reads in the middle. */
   sparseIndexes: number[] = [];
   sparseOffsets: number[] = [];
+  /** Where the term changes: [term, first index] runs of this segment's records. */
+  termRuns: { term: number; firstIndex: number }[] = [];
   private sinceSparse = Number.POSITIVE_INFINITY;
 
   constructor(
@@ -39,6 +41,7 @@ export class Segment {
       this.sinceSparse = 0;
     }
     this.sinceSparse += length;
+    if (this.termRuns.length === 0 || this.termRuns[this.termRuns.length - 1].term !== term) this.termRuns.push({ term, firstIndex: index });
     this.lastIndex = index;
     this.lastTerm = term;
     this.end = offset + length;
@@ -68,6 +71,8 @@ export class Segment {
       this.sparseIndexes.pop();
       this.sparseOffsets.pop();
     }
+    while (this.termRuns.length > 0 && this.termRuns[this.termRuns.length - 1].firstIndex > index) this.termRuns.pop();
+    this.lastTerm = this.termRuns.length > 0 ? this.termRuns[this.termRuns.length - 1].term : 0;
     this.lastIndex = index;
     this.end = offset;
     this.sinceSparse = Number.POSITIVE_INFINITY;
@@ -100,6 +105,9 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string, fileBytes: 
   }
   if (v.view.getUint32(H.crc, true) !== crc32Words(v.words, 0, H.crc / 4)) {
     throw new ArchiveError('BAD_HEADER', 'segment header checksum mismatch', file, 0);
+  }
+  for (let i = H.crc + 4; i < SEGMENT_HEADER_BYTES; i++) {
+    if (v.bytes[i] !== 0) throw new ArchiveError('BAD_HEADER', 'segment header reserved bytes are not zero', file, i);
   }
   const firstIndex = v.view.getFloat64(H.firstIndex, true);
   const segmentBytes = v.view.getFloat64(H.segmentBytes, true);

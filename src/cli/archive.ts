@@ -1,5 +1,5 @@
 /** `bourse archive verify|inspect|stats DIR`: read-only tools over an archive directory. */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { Archive } from '../archive/archive.ts';
 import { ArchiveError } from '../archive/errors.ts';
 import { EntryType } from '../archive/format.ts';
@@ -24,7 +24,7 @@ async function guarded(run: () => Promise<number>): Promise<void> {
 
 function positive(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`"${value}" is not a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a non-negative integer`);
   return n;
 }
 

@@ -8,7 +8,9 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const program = new Command('bourse')
   .description('Bourse: a replicated trading engine')
   .version(pkg.version)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2: 1 means "the command ran and found problems".
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 registerArchiveCommands(program);
 

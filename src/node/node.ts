@@ -1,27 +1,38 @@
 /**
- * A node: the application plus the archive. On one node, the whole committed order path:
+ * A node: the application, the archive and the replication around them.
  *
- *   submit → bounded queue → each event-loop turn takes a batch → decide + apply (the state
- *   runs ahead) → the batch's entries go to the archive (one write, one fsync) → once durable
- *   every command's promise resolves with its events and subscribers get the committed
- *   entries, in index order. Nothing is answered or published before it is durable.
+ * On the leader: submit → bounded queue → each event-loop turn takes a batch → decide + apply
+ * (the state runs ahead) → the batch's entries go to the archive (one write, one fsync) and, at
+ * the same time, to the followers → once stored on a quorum (the commit index) every command's
+ * promise resolves with its events and subscribers get the committed entries, in index order.
+ * On a follower: entries from the leader are archived and acknowledged once durable; committed
+ * ones are applied and published; commands are refused with the leader's address.
  *
- * Start-up (the seed's sequence): newest valid snapshot, then the archive after it, then serve.
+ * Without a `cluster` option a node is a cluster of one: the same path, electing itself at once.
+ *
+ * Start-up (the seed's sequence): newest valid snapshot, then the archive after it up to what is
+ * known committed, then join the cluster.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Archive } from '../archive/archive.ts';
+import { ArchiveError } from '../archive/errors.ts';
 import { EntryType } from '../archive/format.ts';
+import { readMeta } from '../archive/meta.ts';
 import { syncDir } from '../archive/sync-dir.ts';
 import type { Command } from '../application/commands.ts';
 import { Engine } from '../application/engine.ts';
 import { decodeSnapshot, stateHash } from '../application/snapshot.ts';
 import { State } from '../application/state.ts';
 import { type Logger, silentLogger } from '../log.ts';
+import { Role } from '../replication/raft.ts';
 import { Clock } from './clock.ts';
+import { type ClusterOptions, type Member, clusterProblem } from './cluster-config.ts';
 import { CommandQueue } from './command-queue.ts';
-import { NodeError } from './errors.ts';
+import { EntryCache } from './entry-cache.ts';
+import { type LeaderHint, NodeError } from './errors.ts';
+import { Replicator } from './replicator.ts';
 import type { BuildJob, BuildResult } from './snapshot-builder.ts';
 import { newestUsable, replayInto } from './snapshot-builder.ts';
 import { listSnapshots } from './snapshot-store.ts';
@@ -46,6 +57,10 @@ export interface NodeOptions {
   /** Commands taken per event-loop turn. */
   batchLimit?: number;
   snapshot?: SnapshotPolicy;
+  /** The cluster this node is a member of; none: a cluster of one. */
+  cluster?: ClusterOptions;
+  /** Recent entries kept in memory for replication and applying. */
+  cacheEntries?: number;
   logger?: Logger;
   /** Microseconds since the epoch; the node keeps it non-decreasing. */
   clock?: () => number;
@@ -60,46 +75,59 @@ interface Waiting {
   entry: CommittedEntry;
 }
 
+function clusterOfOne(): ClusterOptions {
+  return { clusterId: 'local', nodeId: 1, members: [{ id: 1, host: '127.0.0.1', peerPort: 0 }], secret: '' };
+}
+
 export class Node {
   readonly dataDir: string;
-  readonly engine: Engine;
+  engine: Engine;
   private readonly archive: Archive;
   private readonly logger: Logger;
-  private readonly clock: Clock;
+  private clock: Clock;
+  private readonly clockSource: (() => number) | undefined;
   private readonly queue: CommandQueue;
   private readonly batchLimit: number;
   private readonly subscribers: Subscribers;
   private readonly policy: Required<SnapshotPolicy>;
-  /** Entries executed, waiting for durability, in index order. */
+  private readonly cluster: ClusterOptions;
+  private readonly cache: EntryCache;
+  private replicator!: Replicator;
+  /** Entries this node proposed as leader, waiting for the commit index, in index order. */
   private readonly waiting: Waiting[] = [];
   private waitingHead = 0;
   private scheduled = false;
   private closing = false;
   private closed: Promise<void> | undefined;
   private failure: Error | undefined;
-  private term: number;
-  /** Last index executed (the state includes it). */
-  private lastIndex: number;
-  /** Last index durable and answered. */
+  /** The state includes every entry up to here. */
+  private applied: number;
+  /** Known committed (answered and published) up to here. */
   private commitIndex: number;
+  /** Leading, with every entry of the log applied: commands may run. */
+  private leaderReady = false;
+  /** Applying or rebuilding from the archive: later commits wait their turn behind it. */
+  private catchUp: Promise<void> = Promise.resolve();
   private lastSnapshot: { index: number; atMs: number };
   private snapshotting: Promise<BuildResult> | undefined;
   private worker: Worker | undefined;
 
-  private constructor(options: NodeOptions, archive: Archive, engine: Engine, snapshotIndex: number) {
+  private constructor(options: NodeOptions, cluster: ClusterOptions, archive: Archive, engine: Engine, applied: number, snapshotIndex: number) {
     this.dataDir = options.dataDir;
+    this.cluster = cluster;
     this.archive = archive;
     this.engine = engine;
     this.logger = options.logger ?? silentLogger;
+    this.clockSource = options.clock;
     this.clock = new Clock(options.clock, engine.state.timestampUs);
     this.queue = new CommandQueue(options.queueLimit ?? 100_000);
     // A turn of 2,048 commands takes a few ms: large enough for group commit, small enough
     // that timers and I/O (gateways, replication) are never held up long.
     this.batchLimit = options.batchLimit ?? 2_048;
     this.policy = { everyEntries: 1_000_000, everyMs: 0, keep: 3, ...options.snapshot };
-    this.term = Math.max(1, archive.lastTerm);
-    this.lastIndex = archive.lastIndex;
-    this.commitIndex = archive.lastIndex;
+    this.cache = new EntryCache(options.cacheEntries ?? 131_072);
+    this.applied = applied;
+    this.commitIndex = applied;
     this.lastSnapshot = { index: snapshotIndex, atMs: Date.now() };
     this.subscribers = new Subscribers(archive, () => this.commitIndex,
       (error) => this.logger.error({ error: String(error) }, 'node: a subscriber failed; its subscription is closed'));
@@ -107,30 +135,48 @@ export class Node {
 
   static async open(options: NodeOptions): Promise<Node> {
     const logger = options.logger ?? silentLogger;
+    const cluster = options.cluster ?? clusterOfOne();
+    const problem = clusterProblem(cluster);
+    if (problem !== undefined) throw new RangeError(`cluster: ${problem}`);
     const archive = await Archive.open({
       dir: join(options.dataDir, 'archive'), fsync: options.fsync, segmentBytes: options.segmentBytes, logger,
     });
     try {
-      const { engine, snapshotIndex } = await startUp(options.dataDir, archive, logger);
-      return new Node(options, archive, engine, snapshotIndex);
+      const meta = await readMeta(archive.dir);
+      // Alone, whatever is durable is committed; with replicas, only what is known to be.
+      const known = cluster.members.length === 1 ? archive.lastIndex : Math.min(meta.commitIndex, archive.lastIndex);
+      const { engine, snapshotIndex, applied } = await startUp(options.dataDir, archive, logger, known);
+      const node = new Node(options, cluster, archive, engine, applied, snapshotIndex);
+      node.replicator = new Replicator(cluster, archive, node.cache, {
+        committed: (index) => node.onCommitted(index),
+        roleChanged: (role, leaderId, term) => node.onRoleChanged(role, leaderId, term),
+        truncated: (index) => node.onTruncated(index),
+      }, logger, meta, applied);
+      await node.replicator.start();
+      return node;
     } catch (error) {
       await archive.close();
       throw error;
     }
   }
 
-  /** The state (read it only between turns: it runs ahead of the committed index). */
+  /** The state (read it only between turns: on a leader it runs ahead of the commit index). */
   get state(): State {
     return this.engine.state;
   }
 
+  get isLeader(): boolean {
+    return this.replicator.isLeader;
+  }
+
   /**
-   * Runs a command; resolves once its entry is durable, with its events. Fails at once with
-   * OVERLOADED when the queue is full, CLOSED when the node is closing.
+   * Runs a command; resolves once its entry is committed, with its events. Fails at once with
+   * OVERLOADED when the queue is full, CLOSED when the node is closing, NOT_LEADER on a follower.
    */
   submit(command: Command): Promise<CommandResult> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new NodeError('CLOSED', 'the node is closing'));
+    if (!this.replicator.isLeader) return Promise.reject(this.notLeader());
     return new Promise((resolve, reject) => {
       if (!this.queue.push(command, resolve, reject)) {
         reject(new NodeError('OVERLOADED', `the command queue is full (${this.queue.limit}); retry later`));
@@ -140,14 +186,26 @@ export class Node {
     });
   }
 
+  private notLeader(): NodeError {
+    const leaderId = this.replicator.raft.leaderId;
+    const member: Member | undefined = this.cluster.members.find((m) => m.id === leaderId);
+    const hint: LeaderHint = { leaderId, host: member?.host, httpPort: member?.httpPort, binaryPort: member?.binaryPort };
+    const where = member === undefined ? 'no leader is known yet (an election is running)' : `the leader is node ${leaderId} at ${member.host}`;
+    return new NodeError('NOT_LEADER', `this node does not lead; ${where}`, hint);
+  }
+
   /** Delivers committed entries from `fromIndex` on (catching up from the archive first). */
   subscribe(fromIndex: number, handler: (entry: CommittedEntry) => void): Subscription {
     return this.subscribers.add(fromIndex, handler);
   }
 
-  status(): { lastIndex: number; commitIndex: number; term: number; queued: number; snapshotIndex: number; archive: ReturnType<Archive['stats']> } {
-    return { lastIndex: this.lastIndex, commitIndex: this.commitIndex, term: this.term, queued: this.queue.length,
-      snapshotIndex: this.lastSnapshot.index, archive: this.archive.stats() };
+  status(): {
+    lastIndex: number; commitIndex: number; applied: number; term: number; queued: number; snapshotIndex: number;
+    role: string; leaderId: number; followers: ReturnType<Replicator['status']>['followers']; archive: ReturnType<Archive['stats']>;
+  } {
+    const r = this.replicator.status();
+    return { lastIndex: r.lastIndex, commitIndex: this.commitIndex, applied: this.applied, term: r.term, queued: this.queue.length,
+      snapshotIndex: this.lastSnapshot.index, role: r.role, leaderId: r.leaderId, followers: r.followers, archive: this.archive.stats() };
   }
 
   private schedule(): void {
@@ -156,23 +214,30 @@ export class Node {
     setImmediate(() => this.turn());
   }
 
-  /** One event-loop turn: a batch of commands executed and handed to the archive. */
+  /** One event-loop turn on the leader: a batch of commands executed, archived and proposed. */
   private turn(): void {
     this.scheduled = false;
     if (this.failure !== undefined) return;
+    if (!this.replicator.isLeader) {
+      this.queue.rejectAll(this.notLeader());
+      return;
+    }
+    if (!this.leaderReady) return; // resumed by the catch-up that makes it ready
     const engine = this.engine;
     const out = engine.out;
     const timestampUs = this.clock.now();
     const queue = this.queue;
+    const term = this.replicator.raft.term;
+    const first = this.replicator.nextIndex;
+    const mark = this.waiting.length;
     let n = 0;
-    const first = this.waiting.length;
     try {
       while (n < this.batchLimit && queue.length > 0) {
         const start = engine.execute(queue.peekCommand(), timestampUs);
-        const index = ++this.lastIndex;
-        this.archive.addSlots(index, this.term, EntryType.Events, timestampUs, out.slots, start, out.length);
+        const index = first + n;
+        this.archive.addSlots(index, term, EntryType.Events, timestampUs, out.slots, start, out.length);
         // The entry's slots are set to the batch's copy below (out.slots may still be regrown).
-        const entry = new CommittedEntry(index, this.term, timestampUs, out.slots, start, out.length);
+        const entry = new CommittedEntry(index, term, timestampUs, out.slots, start, out.length);
         this.waiting.push({ resolve: queue.peekResolve(), reject: queue.peekReject(), entry });
         queue.shift();
         n++;
@@ -181,30 +246,169 @@ export class Node {
       this.fail(error as Error);
       return;
     }
-    // One copy of the whole batch's events, shared by its entries (the engine's buffer is reused).
+    // One copy of the batch's events, shared by its entries and the cache (out is reused).
     const slots = out.slots.slice(0, out.length);
-    for (let i = first; i < this.waiting.length; i++) this.waiting[i].entry.slots = slots;
+    for (let i = mark; i < this.waiting.length; i++) {
+      const e = this.waiting[i].entry;
+      e.slots = slots;
+      this.cache.put(e.index, { term, timestampUs, type: EntryType.Events, slots, from: e.from, to: e.to });
+    }
     out.reset();
     if (n > 0) {
-      this.archive.flush().then((ack) => this.commit(ack), (error: Error) => this.fail(error));
+      this.applied = first + n - 1;
+      this.replicator.propose(n);
+      const last = first + n - 1;
+      this.archive.waitFor(last).then(() => this.replicator.persisted(last, term), (error: Error) => this.onWriteError(error));
     }
     if (queue.length > 0) this.schedule();
   }
 
-  /** Answers and publishes everything up to `ack`, in index order. */
-  private commit(ack: number): void {
+  // ---- replication events --------------------------------------------------------------
+
+  private onCommitted(index: number): void {
+    if (this.replicator.isLeader) {
+      this.answer(index);
+      return;
+    }
+    // A follower applies what is committed, in order, behind any catch-up or rebuild.
+    this.catchUp = this.catchUp.then(() => this.applyTo(index)).catch((error: Error) => this.fail(error));
+  }
+
+  /** On the leader: resolve and publish what is committed up to `index`. */
+  private answer(index: number): void {
     const waiting = this.waiting;
-    while (this.waitingHead < waiting.length && waiting[this.waitingHead].entry.index <= ack) {
+    while (this.waitingHead < waiting.length && waiting[this.waitingHead].entry.index <= index) {
       const w = waiting[this.waitingHead++];
       this.commitIndex = w.entry.index;
       w.resolve(w.entry);
       this.subscribers.publish(w.entry);
+    }
+    // Entries committed that no client waits for (a no-op, or ones of a previous term).
+    if (index > this.commitIndex && (this.waitingHead === waiting.length || waiting[this.waitingHead].entry.index > index)) {
+      this.publishRange(this.commitIndex + 1, index);
     }
     if (this.waitingHead > 1024 && this.waitingHead * 2 > waiting.length) {
       waiting.splice(0, this.waitingHead);
       this.waitingHead = 0;
     }
     this.maybeSnapshot();
+  }
+
+  /** Publishes committed entries that are in the cache (the leader's own, not waited for). */
+  private publishRange(from: number, to: number): void {
+    for (let i = from; i <= to; i++) {
+      const e = this.cache.get(i);
+      if (e !== undefined && e.type === EntryType.Events) {
+        this.subscribers.publish(new CommittedEntry(i, e.term, e.timestampUs, e.slots, e.from, e.to));
+      }
+      this.commitIndex = i;
+    }
+  }
+
+  /** A follower applies entries up to `index`: from the cache, else from the archive. */
+  private async applyTo(index: number): Promise<void> {
+    while (this.applied < index) {
+      const i = this.applied + 1;
+      const e = this.cache.get(i);
+      if (e === undefined) {
+        await this.applyFromArchive(i, index);
+        continue;
+      }
+      if (e.type === EntryType.Events) this.engine.apply(e.slots, e.from, e.to, e.timestampUs);
+      this.applied = i;
+      this.commitIndex = i;
+      if (e.type === EntryType.Events) this.subscribers.publish(new CommittedEntry(i, e.term, e.timestampUs, e.slots, e.from, e.to));
+    }
+    this.maybeSnapshot();
+  }
+
+  private async applyFromArchive(from: number, to: number): Promise<void> {
+    const before = this.applied;
+    for await (const batch of this.archive.replay(from, to)) {
+      for (let k = 0; k < batch.count; k++) {
+        const i = batch.index(k);
+        const start = batch.payloadSlot(k);
+        const slots = batch.slots.slice(start, start + batch.payloadBytes(k) / 8);
+        if (batch.type(k) === EntryType.Events) this.engine.apply(slots, 0, slots.length, batch.timestampUs(k));
+        this.applied = i;
+        this.commitIndex = i;
+        if (batch.type(k) === EntryType.Events) this.subscribers.publish(new CommittedEntry(i, batch.term(k), batch.timestampUs(k), slots, 0, slots.length));
+      }
+    }
+    // Entries to apply are written (in the cache or the archive): never spin on a missing one.
+    if (this.applied === before) throw new Error(`entry ${from} is neither cached nor in the archive`);
+  }
+
+  /** A write that failed because its entries were truncated (this node lost its lead) is no failure of the node. */
+  private onWriteError(error: Error): void {
+    if (error instanceof ArchiveError && (error.code === 'TRUNCATED' || error.code === 'CLOSED')) return;
+    this.fail(error);
+  }
+
+  private onRoleChanged(role: Role, _leaderId: number, term: number): void {
+    if (role === Role.Leader) {
+      // Entries of earlier terms after the commit index will commit with this term's no-op
+      // (the last entry now): the state must include them before new commands run on it, and
+      // the no-op must be in the archive before new entries follow it.
+      const noop = this.replicator.raft.log.lastIndex;
+      this.catchUp = this.catchUp.then(async () => {
+        await this.replicator.settled();
+        await this.applyLocal(noop - 1);
+        if (!this.replicator.isLeader || this.replicator.raft.term !== term) return;
+        this.applied = noop;
+        this.clock = new Clock(this.clockSource, this.engine.state.timestampUs);
+        this.leaderReady = true;
+        this.logger.info({ term, applied: this.applied }, 'node: leading');
+        this.schedule();
+      }).catch((error: Error) => this.fail(error));
+      return;
+    }
+    if (this.leaderReady || this.waitingHead < this.waiting.length) this.stepDown();
+  }
+
+  /** The leader applies its log up to `last` (entries not run here: of earlier terms). */
+  private async applyLocal(last: number): Promise<void> {
+    while (this.applied < last) {
+      const e = this.cache.get(this.applied + 1);
+      if (e === undefined) {
+        await this.applyFromArchive(this.applied + 1, last);
+        continue;
+      }
+      if (e.type === EntryType.Events) this.engine.apply(e.slots, e.from, e.to, e.timestampUs);
+      this.applied++;
+    }
+  }
+
+  /**
+   * No longer leading: commands in flight have an unknown outcome (they may still commit under
+   * the new leader); the state, which ran ahead, is rebuilt from the committed log.
+   */
+  private stepDown(): void {
+    this.leaderReady = false;
+    const lost = new NodeError('LEADERSHIP_LOST', 'this node stopped leading before the command committed; retry it with its request id');
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(lost);
+    this.waiting.length = 0;
+    this.waitingHead = 0;
+    this.queue.rejectAll(this.notLeader());
+    if (this.applied > this.commitIndex) {
+      this.catchUp = this.catchUp.then(() => this.rebuild()).catch((error: Error) => this.fail(error));
+    }
+  }
+
+  private async onTruncated(index: number): Promise<void> {
+    if (this.applied > index) {
+      this.catchUp = this.catchUp.then(() => this.rebuild()).catch((error: Error) => this.fail(error));
+      await this.catchUp;
+    }
+  }
+
+  /** The state again from the newest snapshot and the committed log (a deposed leader's). */
+  private async rebuild(): Promise<void> {
+    const started = performance.now();
+    const { engine, applied } = await startUp(this.dataDir, this.archive, this.logger, this.commitIndex);
+    this.engine = engine;
+    this.applied = applied;
+    this.logger.warn({ applied, ms: Math.round(performance.now() - started) }, 'node: state rebuilt from the committed log');
   }
 
   private maybeSnapshot(): void {
@@ -282,11 +486,17 @@ export class Node {
 
   private async shutDown(): Promise<void> {
     this.closing = true;
-    while (this.queue.length > 0 && this.failure === undefined) {
-      this.turn();
-      await new Promise((resolve) => setImmediate(resolve));
+    // Run what was queued and wait (a bounded while) for it to commit: nothing is left half.
+    const deadline = Date.now() + 5_000;
+    while ((this.queue.length > 0 || this.waitingHead < this.waiting.length) && this.failure === undefined && Date.now() < deadline) {
+      if (this.queue.length > 0) this.turn();
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    if (this.failure === undefined && this.lastIndex > 0) this.commit(await this.archive.flush().catch(() => this.commitIndex));
+    await this.catchUp.catch(() => undefined);
+    await this.replicator.close();
+    const unfinished = new NodeError('CLOSED', 'the node closed before the command committed');
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(unfinished);
+    this.queue.rejectAll(unfinished);
     await this.snapshotting?.catch(() => undefined);
     await this.worker?.terminate();
     this.subscribers.closeAll();
@@ -299,8 +509,11 @@ export class Node {
   }
 }
 
-/** Newest valid snapshot, then the archive after it, with progress in the log. */
-async function startUp(dataDir: string, archive: Archive, logger: Logger): Promise<{ engine: Engine; snapshotIndex: number }> {
+/**
+ * Newest valid snapshot, then the archive after it up to `upTo` (what is known committed; a
+ * snapshot is committed by construction), with progress in the log.
+ */
+async function startUp(dataDir: string, archive: Archive, logger: Logger, upTo: number): Promise<{ engine: Engine; snapshotIndex: number; applied: number }> {
   const started = performance.now();
   const warn = (message: string): void => logger.warn({}, `node: ${message}`);
   const dir = join(dataDir, 'snapshots');
@@ -316,16 +529,17 @@ async function startUp(dataDir: string, archive: Archive, logger: Logger): Promi
   const state = snapshot === undefined ? new State() : decodeSnapshot(snapshot.slots);
   const engine = new Engine(state);
   const from = snapshot === undefined ? archive.firstIndex : snapshot.index + 1;
-  const total = archive.lastIndex - from + 1;
+  const to = Math.max(upTo, snapshot?.index ?? 0);
+  const total = to - from + 1;
   let lastReport = performance.now();
-  await replayInto(engine, archive, from, archive.lastIndex, (done) => {
+  await replayInto(engine, archive, from, to, (done) => {
     const now = performance.now();
     if (now - lastReport < 1_000) return;
     lastReport = now;
     const rate = done / ((now - started) / 1e3);
     logger.info({ done, total, entriesPerSec: Math.round(rate), secondsLeft: Math.round((total - done) / rate) }, 'node: replaying');
   });
-  logger.info({ snapshotIndex: snapshot?.index ?? 0, replayed: Math.max(0, total), lastIndex: archive.lastIndex,
+  logger.info({ snapshotIndex: snapshot?.index ?? 0, replayed: Math.max(0, total), applied: to, lastIndex: archive.lastIndex,
     ms: Math.round(performance.now() - started), tornTail: archive.tornTail ?? null }, 'node: started');
-  return { engine, snapshotIndex: snapshot?.index ?? 0 };
+  return { engine, snapshotIndex: snapshot?.index ?? 0, applied: to };
 }

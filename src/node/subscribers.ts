@@ -4,6 +4,7 @@
  * Handlers run on the node's thread: they must be quick (a gateway queues and sends).
  */
 import type { Archive } from '../archive/archive.ts';
+import { EntryType } from '../archive/format.ts';
 import type { Event } from '../application/events.ts';
 import { eventsOf } from '../codec/events.ts';
 
@@ -72,11 +73,12 @@ export class Subscribers {
     while (!s.closed && s.next <= this.committed()) {
       for await (const batch of this.archive.replay(s.next, this.committed())) {
         for (let k = 0; k < batch.count && !s.closed; k++) {
+          s.next = batch.index(k) + 1;
+          if (batch.type(k) !== EntryType.Events) continue;
           // The reader's buffer is reused: the entry gets its own copy of its events.
           const from = batch.payloadSlot(k);
           const slots = batch.slots.slice(from, from + batch.payloadBytes(k) / 8);
           s.handler(new CommittedEntry(batch.index(k), batch.term(k), batch.timestampUs(k), slots, 0, slots.length));
-          s.next = batch.index(k) + 1;
         }
         if (s.closed) return;
       }
@@ -88,10 +90,11 @@ export class Subscribers {
     }
   }
 
+  /** Entries come in index order; a gap is a no-op entry, which has no events to deliver. */
   publish(entry: CommittedEntry): void {
     for (const s of this.live) {
-      if (entry.index !== s.next) continue;
-      s.next++;
+      if (entry.index < s.next) continue;
+      s.next = entry.index + 1;
       // A failing handler ends its own subscription, never the commit path nor the others' delivery.
       try {
         s.handler(entry);

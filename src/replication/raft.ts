@@ -94,7 +94,11 @@ export class Raft {
   private pendingNoop: number | undefined;
   private commitMoved = false;
 
-  constructor(config: RaftConfig, hard: HardState, log: TermLog, persistedIndex: number) {
+  /**
+   * `commitIndex`: an index known committed (from a snapshot or the persisted metadata); what is
+   * committed is otherwise learned again from the leader.
+   */
+  constructor(config: RaftConfig, hard: HardState, log: TermLog, persistedIndex: number, commitIndex = 0) {
     assert(config.members.includes(config.id), 'a node must be one of the members');
     assert(config.electionTicks[0] > config.heartbeatTicks && config.electionTicks[1] >= config.electionTicks[0], 'bad timeouts');
     this.config = config;
@@ -105,8 +109,8 @@ export class Raft {
     this.votedFor = hard.votedFor;
     this.log = log;
     this.persistedIndex = persistedIndex;
-    // What is committed is not persisted; it is learned again from the leader.
-    this.commitIndex = 0;
+    assert(commitIndex <= log.lastIndex, 'a known commit beyond the log');
+    this.commitIndex = commitIndex;
     this.rng = new Rng(config.seed ^ (config.id * 0x9e3779b1));
     this.electionTimeout = this.randomTimeout();
   }
@@ -209,6 +213,11 @@ export class Raft {
   }
 
   // ---- elections ------------------------------------------------------------------------
+
+  /** Campaigns now rather than at the next timeout (a cluster of one, or an operator's request). */
+  startElection(): void {
+    this.campaign(true);
+  }
 
   /** True while this follower has heard from a leader within the minimum election timeout. */
   private inLease(): boolean {

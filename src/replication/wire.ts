@@ -1,0 +1,132 @@
+/**
+ * Consensus messages on the wire between peers (inside the transport's length-prefixed
+ * frames). A message is 8 float64 slots: type, term, from, to and four fields; an Append is
+ * followed by its entries as archive records (docs/archive-format.md), whose checksums are
+ * verified on arrival — the network gets the same integrity check as the disk.
+ */
+import { EntryBatch } from '../archive/entry-batch.ts';
+import { RECORD_HEADER_BYTES, Record as R } from '../archive/format.ts';
+import { Views, encodeHeader, recordProblem, sealRecord } from '../archive/record.ts';
+import { type Append, type Message, MessageType } from './messages.ts';
+
+const HEAD_SLOTS = 8;
+export const HEAD_BYTES = HEAD_SLOTS * 8;
+
+/** An entry to send: its place, time, type and event payload (float64 slots). */
+export interface OutEntry {
+  index: number;
+  term: number;
+  timestampUs: number;
+  type: number;
+  slots: Float64Array;
+  from: number;
+  to: number;
+}
+
+/** Bytes of a message with these entries. */
+export function messageBytes(entries: readonly OutEntry[]): number {
+  let bytes = HEAD_BYTES;
+  for (const e of entries) bytes += RECORD_HEADER_BYTES + (e.to - e.from) * 8;
+  return bytes;
+}
+
+/** Encodes a message (and an Append's entries) into `v` at byte `at`; returns the bytes written. */
+export function encodeMessage(v: Views, at: number, m: Message, entries: readonly OutEntry[]): number {
+  const s = v.slots;
+  const p = at / 8;
+  s[p] = m.type;
+  s[p + 1] = m.term;
+  s[p + 2] = m.from;
+  s[p + 3] = m.to;
+  s[p + 4] = 0;
+  s[p + 5] = 0;
+  s[p + 6] = 0;
+  s[p + 7] = 0;
+  switch (m.type) {
+    case MessageType.PreVote:
+    case MessageType.Vote:
+      s[p + 4] = m.lastIndex;
+      s[p + 5] = m.lastTerm;
+      break;
+    case MessageType.PreVoteResponse:
+    case MessageType.VoteResponse:
+      s[p + 4] = m.granted ? 1 : 0;
+      break;
+    case MessageType.Append:
+      s[p + 4] = m.prevIndex;
+      s[p + 5] = m.prevTerm;
+      s[p + 6] = m.commit;
+      s[p + 7] = m.count;
+      break;
+    case MessageType.AppendResponse:
+      s[p + 4] = m.success ? 1 : 0;
+      s[p + 5] = m.index;
+      break;
+  }
+  let q = at + HEAD_BYTES;
+  for (const e of entries) {
+    const n = e.to - e.from;
+    encodeHeader(v, q, e.index, e.term, e.type, e.timestampUs, n * 8);
+    const base = (q + RECORD_HEADER_BYTES) / 8;
+    for (let i = 0; i < n; i++) s[base + i] = e.slots[e.from + i];
+    sealRecord(v, q, 0);
+    q += RECORD_HEADER_BYTES + n * 8;
+  }
+  return q - at;
+}
+
+export interface Decoded {
+  message: Message;
+  /** An Append's entries, viewed in place in the frame. */
+  entries: EntryBatch;
+}
+
+/** Decodes a message frame body (8-byte aligned); a reason string if it is malformed. */
+export function decodeMessage(v: Views, at: number, bytes: number): Decoded | string {
+  if (bytes < HEAD_BYTES || at % 8 !== 0) return 'message too short';
+  const s = v.slots;
+  const p = at / 8;
+  for (let i = 0; i < HEAD_SLOTS; i++) if (!Number.isSafeInteger(s[p + i])) return 'message field is not a safe integer';
+  const [type, term, from, to, a, b, c, d] = [s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5], s[p + 6], s[p + 7]];
+  const entries = new EntryBatch(v.bytes, v.view, v.slots);
+  let message: Message;
+  switch (type) {
+    case MessageType.PreVote:
+    case MessageType.Vote:
+      message = { type, term, from, to, lastIndex: a, lastTerm: b };
+      break;
+    case MessageType.PreVoteResponse:
+    case MessageType.VoteResponse:
+      message = { type, term, from, to, granted: a === 1 };
+      break;
+    case MessageType.AppendResponse:
+      message = { type, term, from, to, success: a === 1, index: b };
+      break;
+    case MessageType.Append: {
+      const append: Append = { type, term, from, to, prevIndex: a, prevTerm: b, commit: c, count: d };
+      const problem = readEntries(v, at + HEAD_BYTES, at + bytes, append, entries);
+      if (problem !== undefined) return problem;
+      message = append;
+      break;
+    }
+    default:
+      return `unknown message type ${type}`;
+  }
+  return { message, entries };
+}
+
+function readEntries(v: Views, from: number, end: number, m: Append, entries: EntryBatch): string | undefined {
+  if (m.count < 0 || m.count > 1_000_000) return 'bad entry count';
+  const terms: number[] = [];
+  let q = from;
+  for (let k = 0; k < m.count; k++) {
+    const problem = recordProblem(v, q, end - q, m.prevIndex + 1 + k, terms.length > 0 ? terms[terms.length - 1] : 0);
+    if (problem !== undefined) return `entry ${m.prevIndex + 1 + k}: ${problem.message}`;
+    terms.push(v.view.getFloat64(q + R.term, true));
+    entries.push(q);
+    q += v.view.getUint32(q + R.length, true);
+  }
+  if (q !== end) return 'bytes after the entries';
+  m.terms = terms;
+  return undefined;
+}
