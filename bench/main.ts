@@ -2,12 +2,14 @@
 import { benchArchive } from './archive/run.ts';
 import { benchMatching } from './matching/run.ts';
 import { benchNode } from './node/run.ts';
+import { benchReplication } from './replication/run.ts';
 import type { BenchOptions } from './stats.ts';
 
 const BENCHES: Record<string, (options: BenchOptions) => void | Promise<void>> = {
   matching: benchMatching,
   archive: benchArchive,
   node: benchNode,
+  replication: benchReplication,
 };
 
 const args = process.argv.slice(2);

@@ -11,6 +11,13 @@ export interface CachedEntry {
   slots: Float64Array;
   from: number;
   to: number;
+  /**
+   * The entry as a sealed wire record: bytes [recordAt, recordAt + recordBytes) of `records`
+   * (absent on a cluster of one, which sends nothing).
+   */
+  records: Uint8Array | undefined;
+  recordAt: number;
+  recordBytes: number;
 }
 
 export class EntryCache {

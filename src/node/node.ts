@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Archive } from '../archive/archive.ts';
 import { ArchiveError } from '../archive/errors.ts';
-import { EntryType } from '../archive/format.ts';
+import { Views } from '../archive/record.ts';
+import { encodeRecord } from '../replication/wire.ts';
+import { EntryType, RECORD_HEADER_BYTES } from '../archive/format.ts';
 import { readMeta } from '../archive/meta.ts';
 import { syncDir } from '../archive/sync-dir.ts';
 import type { Command } from '../application/commands.ts';
@@ -246,12 +248,18 @@ export class Node {
       this.fail(error as Error);
       return;
     }
-    // One copy of the batch's events, shared by its entries and the cache (out is reused).
+    // One copy of the batch's events, shared by its entries and the cache (out is reused), and
+    // the batch as wire records, encoded once for every follower.
     const slots = out.slots.slice(0, out.length);
+    const records = this.cluster.members.length > 1 ? new Views(new ArrayBuffer(n * RECORD_HEADER_BYTES + out.length * 8)) : undefined;
+    let at = 0;
     for (let i = mark; i < this.waiting.length; i++) {
       const e = this.waiting[i].entry;
       e.slots = slots;
-      this.cache.put(e.index, { term, timestampUs, type: EntryType.Events, slots, from: e.from, to: e.to });
+      const recordBytes = records === undefined ? 0
+        : encodeRecord(records, at, { index: e.index, term, timestampUs, type: EntryType.Events, slots, from: e.from, to: e.to });
+      this.cache.put(e.index, { term, timestampUs, type: EntryType.Events, slots, from: e.from, to: e.to, records: records?.bytes, recordAt: at, recordBytes });
+      at += recordBytes;
     }
     out.reset();
     if (n > 0) {

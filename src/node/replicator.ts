@@ -8,7 +8,7 @@
  */
 import type { Archive } from '../archive/archive.ts';
 import type { EntryBatch } from '../archive/entry-batch.ts';
-import { EntryType } from '../archive/format.ts';
+import { EntryType, RECORD_HEADER_BYTES } from '../archive/format.ts';
 import { writeMeta } from '../archive/meta.ts';
 import { Views } from '../archive/record.ts';
 import { type Logger } from '../log.ts';
@@ -16,9 +16,9 @@ import { type Message, MessageType } from '../replication/messages.ts';
 import { Raft, type RaftConfig, type Ready, Role } from '../replication/raft.ts';
 import { TermLog } from '../replication/term-log.ts';
 import { PeerTransport } from '../replication/transport.ts';
-import { type OutEntry, decodeMessage, encodeMessage, messageBytes } from '../replication/wire.ts';
+import { HEAD_BYTES, type OutEntry, decodeMessage, encodeHead, encodeMessage, encodeRecord, messageBytes } from '../replication/wire.ts';
 import { type ClusterOptions, TICK_MS } from './cluster-config.ts';
-import type { EntryCache } from './entry-cache.ts';
+import type { CachedEntry, EntryCache } from './entry-cache.ts';
 
 export interface ReplicatorHooks {
   /** The commit index moved. */
@@ -29,10 +29,14 @@ export interface ReplicatorHooks {
   truncated(index: number): Promise<void>;
 }
 
+/** Work done in order: a Ready to carry out, or the metadata to write (the commit index moved). */
 interface Work {
-  ready: Ready;
+  ready: Ready | undefined;
   batch: EntryBatch | undefined;
 }
+
+/** How often, at most, the commit index is written to the metadata file (a restart's lower bound). */
+const COMMIT_PERSIST_MS = 1_000;
 
 export class Replicator {
   readonly raft: Raft;
@@ -44,6 +48,8 @@ export class Replicator {
   private role: Role;
   private leaderId: number;
   private commitIndex: number;
+  private commitPersistedAt = 0;
+  private persistedCommit: number;
   /** Per peer: sends waiting behind an archive read, to keep that peer's messages in order. */
   private readonly peerChains = new Map<number, Promise<void>>();
   private closed = false;
@@ -74,6 +80,7 @@ export class Replicator {
     this.role = this.raft.role;
     this.leaderId = 0;
     this.commitIndex = knownCommit;
+    this.persistedCommit = knownCommit;
     const self = cluster.members.find((m) => m.id === cluster.nodeId);
     const peers = cluster.members.filter((m) => m.id !== cluster.nodeId);
     if (peers.length > 0 && self !== undefined) {
@@ -95,6 +102,8 @@ export class Replicator {
       this.raft.tick();
       this.drain(undefined);
     }, TICK_MS);
+    // The ticks alone do not keep a process alive: its servers, sockets and clients do.
+    this.timer.unref();
   }
 
   get isLeader(): boolean {
@@ -159,10 +168,8 @@ export class Replicator {
     try {
       while (this.work.length > 0 && !this.closed) {
         const { ready, batch } = this.work.shift() as Work;
-        if (ready.hardState !== undefined) {
-          await writeMeta(this.archive.dir, { currentTerm: ready.hardState.term, votedFor: ready.hardState.votedFor,
-            commitIndex: this.commitIndex });
-        }
+        if (ready === undefined || ready.hardState !== undefined) await this.writeMeta();
+        if (ready === undefined) continue;
         if (ready.truncateAfter !== undefined) {
           await this.archive.truncateAfter(ready.truncateAfter);
           this.cache.truncateAfter(ready.truncateAfter);
@@ -192,7 +199,28 @@ export class Replicator {
     if (ready.commitIndex !== undefined && ready.commitIndex > this.commitIndex) {
       this.commitIndex = ready.commitIndex;
       this.hooks.committed(ready.commitIndex);
+      this.maybePersistCommit();
     }
+  }
+
+  private async writeMeta(): Promise<void> {
+    const commitIndex = this.commitIndex;
+    await writeMeta(this.archive.dir, { currentTerm: this.raft.term, votedFor: this.raft.votedFor, commitIndex });
+    this.persistedCommit = commitIndex;
+  }
+
+  /**
+   * Now and then (a cluster of more than one), the commit index goes to the metadata file, so
+   * that a restart may apply that far before it hears from a leader. Queued behind the other
+   * work, so metadata writes never interleave.
+   */
+  private maybePersistCommit(): void {
+    if (this.cluster.members.length === 1 || this.commitIndex === this.persistedCommit) return;
+    const now = Date.now();
+    if (now - this.commitPersistedAt < COMMIT_PERSIST_MS) return;
+    this.commitPersistedAt = now;
+    this.work.push({ ready: undefined, batch: undefined });
+    void this.pump();
   }
 
   /** A follower stores entries from the leader; acknowledged once they are durable. */
@@ -203,9 +231,9 @@ export class Replicator {
       const from = batch.payloadSlot(k);
       const to = from + batch.payloadBytes(k) / 8;
       this.archive.addSlots(index, batch.term(k), batch.type(k), batch.timestampUs(k), batch.slots, from, to);
-      // The frame is this message's alone, but the cache must not keep a view of it.
-      const slots = batch.slots.slice(from, to);
-      this.cache.put(index, { term: batch.term(k), timestampUs: batch.timestampUs(k), type: batch.type(k), slots, from: 0, to: slots.length });
+      // The frame's buffer is this message's alone and never reused: the cache keeps views of it.
+      this.cache.put(index, { term: batch.term(k), timestampUs: batch.timestampUs(k), type: batch.type(k), slots: batch.slots, from, to,
+        records: batch.bytes, recordAt: batch.offsets[k], recordBytes: RECORD_HEADER_BYTES + (to - from) * 8 });
     }
     this.syncThenAck(firstIndex + count - 1, batch.term(offset + count - 1));
   }
@@ -213,7 +241,10 @@ export class Replicator {
   private storeNoop(index: number): void {
     const empty = new Float64Array(0);
     this.archive.addSlots(index, this.raft.term, EntryType.Noop, 0, empty, 0, 0);
-    this.cache.put(index, { term: this.raft.term, timestampUs: 0, type: EntryType.Noop, slots: empty, from: 0, to: 0 });
+    const v = new Views(new ArrayBuffer(RECORD_HEADER_BYTES));
+    encodeRecord(v, 0, { index, term: this.raft.term, timestampUs: 0, type: EntryType.Noop, slots: empty, from: 0, to: 0 });
+    this.cache.put(index, { term: this.raft.term, timestampUs: 0, type: EntryType.Noop, slots: empty, from: 0, to: 0,
+      records: v.bytes, recordAt: 0, recordBytes: RECORD_HEADER_BYTES });
     this.syncThenAck(index, this.raft.term);
   }
 
@@ -256,16 +287,36 @@ export class Replicator {
     }
     const from = m.prevIndex + 1;
     const to = m.prevIndex + m.count;
-    if (this.cache.holds(from, to)) {
-      const entries: OutEntry[] = [];
-      for (let i = from; i <= to; i++) {
-        const e = this.cache.get(i) as NonNullable<ReturnType<EntryCache['get']>>;
-        entries.push({ index: i, term: e.term, timestampUs: e.timestampUs, type: e.type, slots: e.slots, from: e.from, to: e.to });
-      }
-      this.emit(m, entries);
+    if (this.cache.holds(from, to) && (this.cache.get(from) as CachedEntry).records !== undefined) {
+      this.sendCached(m, from, to);
       return undefined;
     }
     return this.sendFromArchive(m, from, to);
+  }
+
+  /** An Append of cached entries: their wire records are copied as they are, runs at a time. */
+  private sendCached(m: Message, from: number, to: number): void {
+    let bytes = HEAD_BYTES;
+    for (let i = from; i <= to; i++) bytes += (this.cache.get(i) as CachedEntry).recordBytes;
+    const v = new Views(new ArrayBuffer(bytes));
+    encodeHead(v.slots, 0, m);
+    let at = HEAD_BYTES;
+    let i = from;
+    while (i <= to) {
+      const e = this.cache.get(i) as CachedEntry;
+      let run = e.recordBytes;
+      let j = i + 1;
+      // Consecutive entries encoded together (one turn, one frame) copy in one go.
+      for (; j <= to; j++) {
+        const f = this.cache.get(j) as CachedEntry;
+        if (f.records !== e.records || f.recordAt !== e.recordAt + run) break;
+        run += f.recordBytes;
+      }
+      v.bytes.set((e.records as Uint8Array).subarray(e.recordAt, e.recordAt + run), at);
+      at += run;
+      i = j;
+    }
+    this.transport?.send(m.to, v.bytes);
   }
 
   private async sendFromArchive(m: Message, from: number, to: number): Promise<void> {

@@ -409,12 +409,14 @@ export class Raft {
       this.commitIndex = commit;
       this.commitMoved = true;
     }
-    if (this.persistedIndex >= matched) {
+    // Nothing new stored (a heartbeat, a repeated append) or already durable: answer now with
+    // what is durable — the leader learns this follower is alive even while a write is slow.
+    // Newly stored entries are acknowledged when `persisted` says they are durable.
+    if (offset === m.count || this.persistedIndex >= matched) {
       this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: true,
         index: Math.min(this.persistedIndex, this.verified) });
-    } else {
-      this.ackOwed = true;
     }
+    if (this.persistedIndex < matched) this.ackOwed = true;
   }
 
   private rejectAppend(to: number, hint: number): void {

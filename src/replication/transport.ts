@@ -132,7 +132,10 @@ export class PeerTransport {
       this.dropped++;
       return;
     }
-    o.queued.push(frame(DATA, body));
+    const header = Buffer.allocUnsafe(8);
+    header.writeUInt32LE(4 + body.byteLength, 0);
+    header.writeUInt32LE(DATA, 4);
+    o.queued.push(header, body);
     o.queuedBytes += body.byteLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -149,7 +152,10 @@ export class PeerTransport {
     this.flushScheduled = false;
     for (const o of this.outbound.values()) {
       if (o.queued.length === 0 || o.socket === undefined || !o.ready) continue;
-      o.socket.write(o.queued.length === 1 ? o.queued[0] : Buffer.concat(o.queued));
+      // Corked: the turn's frames leave in one writev, with no copy into a joined buffer.
+      o.socket.cork();
+      for (const chunk of o.queued) o.socket.write(chunk);
+      o.socket.uncork();
       o.queued = [];
       o.queuedBytes = 0;
     }

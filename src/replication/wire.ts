@@ -30,10 +30,8 @@ export function messageBytes(entries: readonly OutEntry[]): number {
   return bytes;
 }
 
-/** Encodes a message (and an Append's entries) into `v` at byte `at`; returns the bytes written. */
-export function encodeMessage(v: Views, at: number, m: Message, entries: readonly OutEntry[]): number {
-  const s = v.slots;
-  const p = at / 8;
+/** Writes a message's 8 head slots at slot `p` (an Append's entries follow as records). */
+export function encodeHead(s: Float64Array, p: number, m: Message): void {
   s[p] = m.type;
   s[p + 1] = m.term;
   s[p + 2] = m.from;
@@ -63,15 +61,24 @@ export function encodeMessage(v: Views, at: number, m: Message, entries: readonl
       s[p + 5] = m.index;
       break;
   }
+}
+
+/** Writes one entry as a sealed wire record at byte `at` (8-aligned); returns its length. */
+export function encodeRecord(v: Views, at: number, e: OutEntry): number {
+  const n = e.to - e.from;
+  encodeHeader(v, at, e.index, e.term, e.type, e.timestampUs, n * 8);
+  const base = (at + RECORD_HEADER_BYTES) / 8;
+  const s = v.slots;
+  for (let i = 0; i < n; i++) s[base + i] = e.slots[e.from + i];
+  sealRecord(v, at, 0);
+  return RECORD_HEADER_BYTES + n * 8;
+}
+
+/** Encodes a message (and an Append's entries) into `v` at byte `at`; returns the bytes written. */
+export function encodeMessage(v: Views, at: number, m: Message, entries: readonly OutEntry[]): number {
+  encodeHead(v.slots, at / 8, m);
   let q = at + HEAD_BYTES;
-  for (const e of entries) {
-    const n = e.to - e.from;
-    encodeHeader(v, q, e.index, e.term, e.type, e.timestampUs, n * 8);
-    const base = (q + RECORD_HEADER_BYTES) / 8;
-    for (let i = 0; i < n; i++) s[base + i] = e.slots[e.from + i];
-    sealRecord(v, q, 0);
-    q += RECORD_HEADER_BYTES + n * 8;
-  }
+  for (const e of entries) q += encodeRecord(v, q, e);
   return q - at;
 }
 

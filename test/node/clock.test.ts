@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Command } from '../../src/application/commands.ts';
 import { Node } from '../../src/node/node.ts';
-import { SMALL_SEGMENT, replayArchive, withTempDir } from './harness.ts';
+import { SMALL_SEGMENT, archivedCommands, replayArchive, withTempDir } from './harness.ts';
 
 const deposit = (transfer: number): Command => ({ type: 'Deposit', transfer, account: 1, asset: 1, amount: 1 });
 /** Rejected: no such account. */
@@ -53,29 +53,41 @@ describe('the clock', () => {
     it(`after a restart ${withSnapshot ? 'from a snapshot' : 'from the archive'}, time stays at or above the last committed`, async () => {
       await withTempDir(async (dir) => {
         const node = await Node.open({ dataDir: dir, fsync: 'always', segmentBytes: SMALL_SEGMENT, clock: () => 50_000 });
-        await node.submit({ type: 'CreateAsset', code: 'COIN', scale: 0 });
-        await node.submit({ type: 'CreateAccount' });
-        await node.submit(deposit(1));
-        // The last committed entry is a rejected command: it sets the time all the same.
-        const last = await node.submit(bad);
-        assert.equal(last.events[0].type, 'Rejected');
-        if (withSnapshot) assert.equal((await node.snapshot()).timestampUs, 50_000);
-        await node.close();
-
-        let now = 10;
-        const reopened = await Node.open({ dataDir: dir, fsync: 'always', segmentBytes: SMALL_SEGMENT, clock: () => now });
         try {
-          assert.equal(reopened.status().snapshotIndex, withSnapshot ? 4 : 0);
-          assert.equal(reopened.state.timestampUs, 50_000);
-          assert.equal((await reopened.submit(deposit(2))).timestampUs, 50_000, 'a clock behind the last committed time is not used');
-          now = 49_999;
-          assert.equal((await reopened.submit(deposit(3))).timestampUs, 50_000);
-          now = 60_000;
-          assert.equal((await reopened.submit(deposit(4))).timestampUs, 60_000, 'a clock ahead is');
-          now = 1;
-          assert.equal((await reopened.submit(deposit(5))).timestampUs, 60_000);
+          await node.submit({ type: 'CreateAsset', code: 'COIN', scale: 0 });
+          await node.submit({ type: 'CreateAccount' });
+          await node.submit(deposit(1));
+          // The last committed entry is a rejected command: it sets the time all the same.
+          const last = await node.submit(bad);
+          assert.equal(last.events[0].type, 'Rejected');
+          if (withSnapshot) {
+            const snapshot = await node.snapshot();
+            assert.equal(snapshot.timestampUs, 50_000);
+            assert.equal(snapshot.index, last.index, 'a snapshot of the last committed entry');
+          }
+          await node.close();
+
+          let now = 10;
+          const reopened = await Node.open({ dataDir: dir, fsync: 'always', segmentBytes: SMALL_SEGMENT, clock: () => now });
+          try {
+            assert.equal(reopened.status().snapshotIndex, withSnapshot ? last.index : 0);
+            assert.equal(reopened.state.timestampUs, 50_000);
+            assert.equal((await reopened.submit(deposit(2))).timestampUs, 50_000, 'a clock behind the last committed time is not used');
+            now = 49_999;
+            assert.equal((await reopened.submit(deposit(3))).timestampUs, 50_000);
+            now = 60_000;
+            assert.equal((await reopened.submit(deposit(4))).timestampUs, 60_000, 'a clock ahead is');
+            now = 1;
+            assert.equal((await reopened.submit(deposit(5))).timestampUs, 60_000);
+          } finally {
+            await reopened.close();
+          }
+          // In the archive too, across the restart (the no-op that opened the new term carries no command time).
+          const times = (await archivedCommands(join(dir, 'archive'))).map((e) => e.timestampUs);
+          assert.deepEqual(times, [50_000, 50_000, 50_000, 50_000, 50_000, 50_000, 60_000, 60_000]);
         } finally {
-          await reopened.close();
+          // Also when a check failed: an open node keeps the process alive.
+          await node.close();
         }
       });
     });

@@ -4,6 +4,10 @@
  * consecutive indexes, a rejected command resolves with its Rejected event and an index, the
  * queue is bounded (OVERLOADED at once, no growth), CLOSED after close, and close() drains
  * what was queued and leaves a clean archive.
+ *
+ * A node alone is a cluster of one: each start-up begins a term with a no-op entry (a fresh
+ * node's is index 1), so indexes are taken from the log (status().lastIndex) and the answers,
+ * and the archive holds the commands' entries and one no-op per start-up.
  */
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -14,9 +18,9 @@ import { runInNewContext } from 'node:vm';
 import type { Command } from '../../src/application/commands.ts';
 import { verifyArchive } from '../../src/archive/verify.ts';
 import { NodeError } from '../../src/node/errors.ts';
-import { Node } from '../../src/node/node.ts';
+import { Node, type CommandResult } from '../../src/node/node.ts';
 import { commandStream } from '../support/command-stream.ts';
-import { SMALL_SEGMENT, prng, withTempDir } from './harness.ts';
+import { SMALL_SEGMENT, assertIncreasing, checkArchiveHolds, prng, withTempDir } from './harness.ts';
 
 const SETUP: Command[] = [{ type: 'CreateAsset', code: 'COIN', scale: 0 }, { type: 'CreateAccount' }];
 const deposit = (transfer: number): Command => ({ type: 'Deposit', transfer, account: 1, asset: 1, amount: 1 });
@@ -46,24 +50,34 @@ describe('the commit path', () => {
         const commands = commandStream(7, 1_500);
         const random = prng(7);
         const answered: number[] = [];
+        const all: CommandResult[] = [];
         let i = 0;
-        while (i < commands.length) {
-          const size = 1 + Math.floor(random() * 120);
-          const first = node.status().lastIndex + 1;
-          const window = commands.slice(i, i + size).map((command, k) => node.submit(command).then((r) => {
-            assert.ok(covered(r.index), `command ${r.index} answered before it was durable`);
-            answered.push(k);
-            return r;
-          }));
-          const results = await Promise.all(window);
-          // Answers resolve in submission order (the order their callbacks ran), indexes consecutive.
-          assert.deepEqual(answered.splice(0), results.map((_, k) => k));
-          assert.deepEqual(results.map((r) => r.index), results.map((_, k) => first + k));
-          i += size;
+        try {
+          while (i < commands.length) {
+            const size = 1 + Math.floor(random() * 120);
+            const first = node.status().lastIndex + 1;
+            const window = commands.slice(i, i + size).map((command, k) => node.submit(command).then((r) => {
+              assert.ok(covered(r.index), `command ${r.index} answered before it was durable`);
+              answered.push(k);
+              return r;
+            }));
+            const results = await Promise.all(window);
+            // Answers resolve in submission order (the order their callbacks ran), indexes consecutive.
+            assert.deepEqual(answered.splice(0), results.map((_, k) => k));
+            assert.deepEqual(results.map((r) => r.index), results.map((_, k) => first + k));
+            all.push(...results);
+            i += size;
+          }
+        } finally {
+          await node.close();
         }
-        await node.close();
         assert.deepEqual(early, [], 'entries published before they were durable');
-        assert.deepEqual(published, commands.map((_, k) => k + 1), 'every entry published once, in order');
+        // Every command's entry, once, in order; the no-op that opened the term (index 1) has nothing to publish.
+        assert.equal(all.length, commands.length);
+        assertIncreasing(all.map((r) => r.index), 'answers');
+        assert.deepEqual(published, all.map((r) => r.index), 'every entry published once, in order');
+        const replay = await checkArchiveHolds(join(dir, 'archive'), all);
+        assert.deepEqual(replay.noops, [1], 'the one no-op of the term, first');
       });
     });
   }
@@ -72,6 +86,7 @@ describe('the commit path', () => {
     await withTempDir(async (dir) => {
       const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT });
       try {
+        const first = node.status().lastIndex + 1;
         const [asset, account, bad, overdraw, good] = await Promise.all([
           ...SETUP.map((c) => node.submit(c)),
           node.submit({ type: 'PlaceOrder', account: 1, product: 9, clientOrderId: 0, side: 0, orderType: 1, tif: 1, postOnly: 0,
@@ -79,13 +94,13 @@ describe('the commit path', () => {
           node.submit({ type: 'Withdraw', transfer: 5, account: 1, asset: 1, amount: 1 }),
           node.submit(deposit(6)),
         ]);
-        assert.deepEqual([asset, account, bad, overdraw, good].map((r) => r.index), [1, 2, 3, 4, 5]);
+        assert.deepEqual([asset, account, bad, overdraw, good].map((r) => r.index), [0, 1, 2, 3, 4].map((k) => first + k));
         for (const r of [bad, overdraw]) {
           assert.equal(r.events.length, 1);
           assert.equal(r.events[0].type, 'Rejected');
         }
         assert.equal(good.events[0].type, 'Deposited');
-        assert.equal(node.status().commitIndex, 5);
+        assert.equal(node.status().commitIndex, good.index);
       } finally {
         await node.close();
       }
@@ -150,7 +165,9 @@ describe('the commit path', () => {
   it('close() drains every queued command, then submit fails with CLOSED; the archive reopens clean', async () => {
     await withTempDir(async (dir) => {
       const node = await Node.open({ dataDir: dir, segmentBytes: 64 * 1024, batchLimit: 50, snapshot: { everyEntries: 400 } });
-      for (const c of SETUP) await node.submit(c);
+      const setup: CommandResult[] = [];
+      for (const c of SETUP) setup.push(await node.submit(c));
+      const afterSetup = (setup.at(-1) as CommandResult).index;
       const pending = Array.from({ length: 3_000 }, (_, i) => node.submit(deposit(i + 1)));
       const snapshot = node.snapshot();
       const closing = node.close();
@@ -160,23 +177,27 @@ describe('the commit path', () => {
       const settled = await Promise.allSettled(pending);
       assert.ok(settled.every((s) => s.status === 'fulfilled'), 'every queued command was answered');
       const results = settled.map((s) => s.value);
-      assert.deepEqual(results.map((r) => r.index), results.map((_, i) => 3 + i));
+      assert.deepEqual(results.map((r) => r.index), results.map((_, i) => afterSetup + 1 + i));
       assert.ok(results.every((r) => r.events[0].type === 'Deposited'));
       await snapshot;
       await assert.rejects(node.submit(deposit(100_000)), isError('CLOSED'));
       const hash = node.stateHash();
+      const lastIndex = (results.at(-1) as CommandResult).index;
+      assert.equal(node.status().lastIndex, lastIndex, 'the last entry is the last command');
 
       const report = await verifyArchive(join(dir, 'archive'));
       assert.ok(report.clean, JSON.stringify(report.problems));
-      assert.equal(report.entries, 3_002);
-      assert.equal(report.lastIndex, 3_002);
+      assert.equal(report.lastIndex, lastIndex);
+      assert.equal(report.entries, lastIndex);
+      assert.deepEqual(report.entryTypes, { Noop: 1, Events: 3_002 }, 'the commands and the no-op of the term');
+      await checkArchiveHolds(join(dir, 'archive'), [...setup, ...results]);
       // Nothing half-made is left: no temporary file, in the archive or the snapshots.
       for (const sub of ['archive', 'snapshots']) {
         assert.deepEqual((await readdir(join(dir, sub))).filter((n) => n.endsWith('.tmp')), [], sub);
       }
       const reopened = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT });
       try {
-        assert.equal(reopened.status().lastIndex, 3_002);
+        assert.equal(reopened.status().lastIndex, lastIndex + 1, 'the archive and the no-op of the new term');
         assert.equal(reopened.stateHash(), hash);
         assert.equal(reopened.state.transfers.size, 3_000);
       } finally {
@@ -189,15 +210,19 @@ describe('the commit path', () => {
   it('every close() call resolves only once the node is closed: all queued answered, the archive complete', async () => {
     await withTempDir(async (dir) => {
       const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT, batchLimit: 16 });
-      for (const c of SETUP) await node.submit(c);
-      let answered = 0;
-      const pending = Array.from({ length: 2_000 }, (_, i) => node.submit(deposit(i + 1)).then(() => answered++));
+      const setup: CommandResult[] = [];
+      for (const c of SETUP) setup.push(await node.submit(c));
+      const answered: CommandResult[] = [];
+      const pending = Array.from({ length: 2_000 }, (_, i) => node.submit(deposit(i + 1)).then((r) => answered.push(r)));
       const first = node.close();
       await node.close();
-      assert.equal(answered, 2_000, 'the second close() waited for the drain');
+      assert.equal(answered.length, 2_000, 'the second close() waited for the drain');
       const report = await verifyArchive(join(dir, 'archive'));
       assert.ok(report.clean);
-      assert.equal(report.entries, 2_002, 'and for the archive to be complete');
+      const lastIndex = (answered.at(-1) as CommandResult).index;
+      assert.equal(report.lastIndex, lastIndex, 'and for the archive to be complete');
+      assert.deepEqual(report.entryTypes, { Noop: 1, Events: 2_002 }, 'and for the archive to be complete');
+      await checkArchiveHolds(join(dir, 'archive'), [...setup, ...answered]);
       await first;
       await Promise.all(pending);
       await node.close();
@@ -205,17 +230,31 @@ describe('the commit path', () => {
     });
   });
 
+  // A start-up writes the no-op of its term; closing writes nothing more.
   it('closing an empty or idle node writes nothing', async () => {
     await withTempDir(async (dir) => {
       const empty = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT });
       await empty.close();
-      const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT });
-      assert.equal(node.status().lastIndex, 0);
-      for (const c of SETUP) await node.submit(c);
-      await node.close();
-      const report = await verifyArchive(join(dir, 'archive'));
+      assert.equal(empty.status().lastIndex, 1, 'a fresh node: its no-op only');
+      let report = await verifyArchive(join(dir, 'archive'));
       assert.ok(report.clean);
-      assert.equal(report.entries, 2);
+      assert.equal(report.lastIndex, 1);
+      assert.deepEqual(report.entryTypes, { Noop: 1 }, 'closing an empty node wrote nothing');
+      const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT });
+      const results: CommandResult[] = [];
+      try {
+        assert.equal(node.status().lastIndex, 2, 'nothing but the no-op of the new term');
+        for (const c of SETUP) results.push(await node.submit(c));
+        assert.deepEqual(results.map((r) => r.index), [3, 4]);
+      } finally {
+        await node.close();
+      }
+      report = await verifyArchive(join(dir, 'archive'));
+      assert.ok(report.clean);
+      assert.equal(report.lastIndex, 4, 'closing an idle node wrote nothing');
+      assert.deepEqual(report.entryTypes, { Noop: 2, Events: 2 });
+      const replay = await checkArchiveHolds(join(dir, 'archive'), results);
+      assert.deepEqual(replay.noops, [1, 2]);
     });
   });
 });

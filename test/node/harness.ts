@@ -13,7 +13,9 @@ import { Archive } from '../../src/archive/archive.ts';
 import { EntryType } from '../../src/archive/format.ts';
 import type { Command } from '../../src/application/commands.ts';
 import { Engine } from '../../src/application/engine.ts';
+import type { Event } from '../../src/application/events.ts';
 import { stateHash } from '../../src/application/snapshot.ts';
+import { eventsOf } from '../../src/codec/events.ts';
 import type { Logger } from '../../src/log.ts';
 import type { CommandResult, Node } from '../../src/node/node.ts';
 
@@ -68,32 +70,105 @@ export class RecordingLogger implements Logger {
 }
 
 /**
- * Replays an archive (opened read-only) into a fresh engine, entries [first, to]; checks the
- * indexes are gapless. Written here rather than taken from src/node, so that the node's own
- * start-up is checked against an independent replay.
+ * Replays an archive (opened read-only) into a fresh engine, entries [first, to]. Checks the
+ * log's shape on the way: indexes gapless, terms non-decreasing, every term opening with a
+ * no-op (an empty entry of type Noop), every other entry of type Events. Only the events are
+ * applied: a no-op changes nothing. Written here rather than taken from src/node, so that the
+ * node's own start-up is checked against an independent replay.
  */
-export async function replayArchive(archiveDir: string, to?: number): Promise<{ engine: Engine; hash: string; lastIndex: number; timestampUs: number }> {
+export async function replayArchive(archiveDir: string, to?: number): Promise<{
+  engine: Engine; hash: string; lastIndex: number; timestampUs: number; term: number; noops: number[]; commands: number[];
+}> {
   const archive = await Archive.open({ dir: archiveDir, mode: 'read' });
   try {
     const engine = new Engine();
     const last = to ?? archive.lastIndex;
     let expected = archive.firstIndex;
     let timestampUs = 0;
+    let term = 0;
+    const noops: number[] = [];
+    const commands: number[] = [];
     for await (const batch of archive.replay(archive.firstIndex, last)) {
       for (let k = 0; k < batch.count; k++) {
-        assert.equal(batch.index(k), expected, 'the archive replays its entries in order, without a gap');
+        const index = batch.index(k);
+        assert.equal(index, expected, 'the archive replays its entries in order, without a gap');
         expected++;
-        if (batch.type(k) !== EntryType.Events) continue;
+        const type = batch.type(k);
+        assert.ok(batch.term(k) >= term, `entry ${index}: terms never go back (${batch.term(k)} after ${term})`);
+        const newTerm = batch.term(k) > term;
+        term = batch.term(k);
+        if (type === EntryType.Noop) {
+          assert.ok(newTerm, `entry ${index}: a no-op opens a term`);
+          assert.equal(batch.payloadBytes(k), 0, `entry ${index}: a no-op is empty`);
+          noops.push(index);
+          continue;
+        }
+        assert.equal(type, EntryType.Events, `entry ${index}: a no-op or the events of a command`);
+        assert.ok(!newTerm, `entry ${index}: term ${term} opens with a no-op`);
+        commands.push(index);
         const from = batch.payloadSlot(k);
         timestampUs = batch.timestampUs(k);
         engine.apply(batch.slots, from, from + batch.payloadBytes(k) / 8, timestampUs);
       }
     }
     assert.equal(expected - 1, last, `the archive holds entries up to ${last}`);
-    return { engine, hash: stateHash(engine.state), lastIndex: last, timestampUs };
+    return { engine, hash: stateHash(engine.state), lastIndex: last, timestampUs, term, noops, commands };
   } finally {
     await archive.close();
   }
+}
+
+export interface ArchivedCommand {
+  index: number;
+  term: number;
+  timestampUs: number;
+  events: Event[];
+}
+
+/** The entries of Events type of an archive (opened read-only), in index order, with their events decoded. */
+export async function archivedCommands(archiveDir: string): Promise<ArchivedCommand[]> {
+  const archive = await Archive.open({ dir: archiveDir, mode: 'read' });
+  try {
+    const out: ArchivedCommand[] = [];
+    for await (const batch of archive.replay(archive.firstIndex, archive.lastIndex)) {
+      for (let k = 0; k < batch.count; k++) {
+        if (batch.type(k) !== EntryType.Events) continue;
+        const from = batch.payloadSlot(k);
+        out.push({ index: batch.index(k), term: batch.term(k), timestampUs: batch.timestampUs(k),
+          events: eventsOf(batch.slots, from, from + batch.payloadBytes(k) / 8) });
+      }
+    }
+    return out;
+  } finally {
+    await archive.close();
+  }
+}
+
+/**
+ * Checks that the archive's command entries are exactly the commands answered, in order, each
+ * once — same index, term, time and events as the answer — and that every other entry is a
+ * no-op. Returns the replay (see replayArchive).
+ */
+export async function checkArchiveHolds(archiveDir: string, results: readonly CommandResult[], what = 'the archive'): Promise<Awaited<ReturnType<typeof replayArchive>>> {
+  const replay = await replayArchive(archiveDir);
+  const archived = await archivedCommands(archiveDir);
+  assert.deepEqual(archived.map((e) => e.index), results.map((r) => r.index), `${what}: its command entries are the commands answered, in order, each once`);
+  assert.deepEqual(replay.commands, results.map((r) => r.index));
+  archived.forEach((e, k) => {
+    const r = results[k];
+    assert.equal(e.term, r.term, `${what}: term of entry ${e.index}`);
+    assert.equal(e.timestampUs, r.timestampUs, `${what}: time of entry ${e.index}`);
+    assert.deepEqual(e.events, r.events, `${what}: events of entry ${e.index}`);
+  });
+  assert.equal(replay.noops.length + replay.commands.length, replay.lastIndex, `${what}: every other entry is a no-op`);
+  return replay;
+}
+
+/** Asserts that indexes strictly increase (each command its own entry, in order). */
+export function assertIncreasing(indexes: readonly number[], what: string): void {
+  indexes.forEach((index, k) => {
+    if (k > 0) assert.ok(index > indexes[k - 1], `${what}: index ${index} after ${indexes[k - 1]}`);
+  });
 }
 
 /** A small deterministic PRNG (mulberry32): a failing run is reproduced from its seed. */
@@ -110,8 +185,9 @@ export function prng(seed: number): () => number {
 
 /**
  * Submits `commands` in windows of random size (all of a window in flight at once, then
- * awaited), checks every result comes back with the next index, and returns the results.
- * `between` runs after each window (e.g. to take a snapshot).
+ * awaited), checks the results of a window come back with the next indexes of the log
+ * (consecutive from its last index: nothing else is appended while a term lasts), and returns
+ * the results. `between` runs after each window (e.g. to take a snapshot).
  */
 export async function submitInWindows(node: Node, commands: readonly Command[], random: () => number, maxWindow: number,
   between?: (done: number) => Promise<void> | void): Promise<CommandResult[]> {
@@ -122,6 +198,7 @@ export async function submitInWindows(node: Node, commands: readonly Command[], 
     const first = node.status().lastIndex + 1;
     const window = await Promise.all(commands.slice(i, i + size).map((c) => node.submit(c)));
     window.forEach((r, k) => assert.equal(r.index, first + k, 'results carry consecutive indexes'));
+    if (results.length > 0) assert.ok(window[0].index > (results.at(-1) as CommandResult).index, 'indexes increase');
     results.push(...window);
     i += size;
     await between?.(i);

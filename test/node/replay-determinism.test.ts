@@ -3,7 +3,8 @@
  * run through a node, with and without snapshots taken along the way (by snapshot() and by
  * the `everyEntries` policy), under each fsync policy, some with a restart in the middle.
  * After close(), a reopened node has the same state hash, and so has a fresh engine fed the
- * archive's events.
+ * archive's events; the archive's command entries are exactly the commands answered, in order,
+ * each once, and its other entries the no-ops that open each term (one per start-up).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { eventsOf } from '../../src/codec/events.ts';
 import { Node, type CommandResult } from '../../src/node/node.ts';
 import { NodeError } from '../../src/node/errors.ts';
 import { commandStream } from '../support/command-stream.ts';
-import { RecordingLogger, SMALL_SEGMENT, prng, replayArchive, snapshotFiles, submitInWindows, withTempDir } from './harness.ts';
+import { RecordingLogger, SMALL_SEGMENT, assertIncreasing, checkArchiveHolds, prng, snapshotFiles, submitInWindows, withTempDir } from './harness.ts';
 
 const COMMANDS = 2_500;
 
@@ -55,16 +56,26 @@ async function runStream(dir: string, seed: number, v: Variant): Promise<void> {
   const halves = v.restart ? [commands.slice(0, commands.length >> 1), commands.slice(commands.length >> 1)] : [commands];
   const results: CommandResult[] = [];
   let hash = '';
+  /** The log's last index at the last shutdown (no-ops included). */
+  let lastIndex = 0;
   for (const half of halves) {
     calls = 0;
     const node = await Node.open(options());
-    if (hash !== '') assert.equal(node.stateHash(), hash, 'a restart in the middle keeps the state');
-    results.push(...await submitInWindows(node, half, random, 300, takeSnapshots(node)));
-    await Promise.all(snapshots.splice(0));
-    await node.close();
+    try {
+      if (hash !== '') assert.equal(node.stateHash(), hash, 'a restart in the middle keeps the state');
+      // Each start-up begins a term with a no-op: the log's next entry after the one before.
+      assert.equal(node.status().lastIndex, lastIndex + 1, 'a start-up appends one no-op');
+      results.push(...await submitInWindows(node, half, random, 300, takeSnapshots(node)));
+      await Promise.all(snapshots.splice(0));
+    } finally {
+      await node.close();
+    }
     hash = node.stateHash();
+    lastIndex = node.status().lastIndex;
   }
-  assert.deepEqual(results.map((r) => r.index), commands.map((_, i) => i + 1), 'one entry per command, gapless');
+  assert.equal(results.length, commands.length, 'one answer per command');
+  assertIncreasing(results.map((r) => r.index), 'one entry per command, in order');
+  assert.equal(lastIndex, commands.length + halves.length, 'the log: the commands and one no-op per start-up');
   // The node decides as a bare engine does (decisions never depend on the time).
   const engine = new Engine();
   commands.forEach((command, i) => {
@@ -80,19 +91,27 @@ async function runStream(dir: string, seed: number, v: Variant): Promise<void> {
   if (v.manual || v.everyEntries > 0) assert.ok(newest > 0, 'snapshots were taken along the way');
   else assert.equal(files.length, 0, 'no snapshot without a policy or a call');
 
+  // The archive's command entries are the commands answered (index, term, time, events), each once.
+  const before = await checkArchiveHolds(join(dir, 'archive'), results);
+  assert.equal(before.lastIndex, lastIndex);
+  assert.equal(before.noops.length, halves.length, 'one no-op per start-up');
+  assert.equal(before.hash, hash, "a fresh engine fed the archive's events reaches the state at shutdown");
+
   const logger = new RecordingLogger();
   const reopened = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT, logger });
   try {
     assert.equal(reopened.stateHash(), hash, 'the state after start-up is the state at shutdown');
-    assert.equal(reopened.status().lastIndex, commands.length);
+    assert.equal(reopened.status().lastIndex, lastIndex + 1, 'the log at shutdown, and the no-op of the new term');
     assert.equal(reopened.status().snapshotIndex, newest, 'start-up uses the newest snapshot');
-    assert.equal(logger.started().replayed, commands.length - newest, 'and replays only the entries after it');
+    assert.equal(logger.started().replayed, lastIndex - newest, 'and replays only the entries after it (no-ops included)');
+    assert.equal(logger.started().lastIndex, lastIndex);
     assert.deepEqual(logger.of('warn'), []);
   } finally {
     await reopened.close();
   }
-  const replay = await replayArchive(join(dir, 'archive'));
-  assert.equal(replay.lastIndex, commands.length);
+  const replay = await checkArchiveHolds(join(dir, 'archive'), results, 'the archive after the reopen');
+  assert.equal(replay.lastIndex, lastIndex + 1);
+  assert.equal(replay.noops.length, halves.length + 1);
   assert.equal(replay.hash, hash, "a fresh engine fed the archive's events reaches the same state");
 }
 

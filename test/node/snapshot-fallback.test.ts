@@ -4,6 +4,9 @@
  * with a warning naming the file, and the state is the one at shutdown. A snapshot beyond the
  * archive's last index is ignored too. Snapshots built later (in the worker) also skip the
  * unusable one.
+ *
+ * A node alone begins each term (each start-up) with a no-op entry: the archive's last index
+ * grows by one at every reopen, and the entries replayed at start-up include no-ops.
  */
 import assert from 'node:assert/strict';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
@@ -13,13 +16,15 @@ import type { Command } from '../../src/application/commands.ts';
 import { encodeSnapshot } from '../../src/application/snapshot.ts';
 import { State } from '../../src/application/state.ts';
 import { Archive } from '../../src/archive/archive.ts';
-import { Node } from '../../src/node/node.ts';
+import { Node, type CommandResult } from '../../src/node/node.ts';
+import type { BuildResult } from '../../src/node/snapshot-builder.ts';
 import { snapshotName, writeSnapshot } from '../../src/node/snapshot-store.ts';
 import { commandStream } from '../support/command-stream.ts';
-import { RecordingLogger, SMALL_SEGMENT, replayArchive, snapshotFiles, withTempDir } from './harness.ts';
+import { RecordingLogger, SMALL_SEGMENT, checkArchiveHolds, replayArchive, snapshotFiles, withTempDir } from './harness.ts';
 
 interface Built {
   hash: string;
+  /** The archive's last index (no-ops included), kept up to date by reopen(). */
   lastIndex: number;
   /** Snapshot indexes, oldest first. */
   snapshots: number[];
@@ -30,18 +35,33 @@ async function build(dir: string): Promise<Built> {
   const commands = commandStream(21, 1_500);
   const node = await Node.open({ dataDir: dir, fsync: 'never', segmentBytes: SMALL_SEGMENT, snapshot: { everyEntries: 0, keep: 5 } });
   const snapshots: number[] = [];
-  for (const [from, to] of [[0, 500], [500, 1_000], [1_000, commands.length]]) {
-    await Promise.all(commands.slice(from, to).map((c) => node.submit(c)));
-    if (to < commands.length) snapshots.push((await node.snapshot()).index);
+  const results: CommandResult[] = [];
+  try {
+    for (const [from, to] of [[0, 500], [500, 1_000], [1_000, commands.length]]) {
+      results.push(...await Promise.all(commands.slice(from, to).map((c) => node.submit(c))));
+      if (to < commands.length) {
+        const { index } = await node.snapshot();
+        assert.equal(index, (results.at(-1) as CommandResult).index, 'a snapshot of the last command committed');
+        snapshots.push(index);
+      }
+    }
+  } finally {
+    await node.close();
   }
-  await node.close();
   assert.deepEqual((await snapshotFiles(dir)).map((f) => f.index), [...snapshots].reverse());
-  return { hash: node.stateHash(), lastIndex: commands.length, snapshots };
+  const replay = await checkArchiveHolds(join(dir, 'archive'), results);
+  assert.equal(replay.lastIndex, node.status().lastIndex);
+  assert.equal(replay.hash, node.stateHash());
+  return { hash: node.stateHash(), lastIndex: node.status().lastIndex, snapshots };
 }
 
 const snapshotPath = (dir: string, index: number): string => join(dir, 'snapshots', snapshotName(index));
 
-/** Reopens and checks: the expected snapshot used, only the entries after it replayed, the same state. */
+/**
+ * Reopens and checks: the expected snapshot used, only the entries after it replayed (no-ops
+ * included), the same state. The reopened node appends the no-op of its term: `built.lastIndex`
+ * moves on by one.
+ */
 async function reopen(dir: string, built: Built, expectedSnapshot: number, unusable: number[], what: string): Promise<void> {
   const logger = new RecordingLogger();
   const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT, logger });
@@ -49,8 +69,9 @@ async function reopen(dir: string, built: Built, expectedSnapshot: number, unusa
     assert.equal(node.status().snapshotIndex, expectedSnapshot, `${what}: snapshot used`);
     const started = logger.started();
     assert.equal(started.snapshotIndex, expectedSnapshot, what);
+    assert.equal(started.lastIndex, built.lastIndex, `${what}: the archive at start-up`);
     assert.equal(started.replayed, built.lastIndex - expectedSnapshot, `${what}: entries replayed`);
-    assert.equal(node.status().lastIndex, built.lastIndex);
+    assert.equal(node.status().lastIndex, built.lastIndex + 1, `${what}: the archive and the no-op of the new term`);
     assert.equal(node.stateHash(), built.hash, `${what}: the state at shutdown`);
     const warnings = logger.of('warn').map((l) => l.message);
     assert.equal(warnings.length, unusable.length, `${what}: ${JSON.stringify(warnings)}`);
@@ -60,6 +81,7 @@ async function reopen(dir: string, built: Built, expectedSnapshot: number, unusa
   } finally {
     await node.close();
   }
+  built.lastIndex = node.status().lastIndex;
 }
 
 describe('unusable snapshots at start-up', () => {
@@ -127,14 +149,24 @@ describe('unusable snapshots at start-up', () => {
       bytes[200] ^= 1;
       await writeFile(snapshotPath(dir, newest), bytes);
       const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT, snapshot: { everyEntries: 0, keep: 5 } });
-      assert.equal(node.status().snapshotIndex, older);
-      const more = commandStream(22, 200).slice(-100);
-      await Promise.all(more.map((c) => node.submit(c)));
-      const taken = await node.snapshot();
-      await node.close();
-      const lastIndex = built.lastIndex + more.length;
+      let taken: BuildResult;
+      let results: CommandResult[];
+      try {
+        assert.equal(node.status().snapshotIndex, older);
+        const more = commandStream(22, 200).slice(-100);
+        const first = node.status().lastIndex + 1;
+        assert.equal(first, built.lastIndex + 2, 'after the archive and the no-op of the new term');
+        results = await Promise.all(more.map((c) => node.submit(c)));
+        assert.deepEqual(results.map((r) => r.index), results.map((_, k) => first + k));
+        taken = await node.snapshot();
+      } finally {
+        await node.close();
+      }
+      const lastIndex = (results.at(-1) as CommandResult).index;
+      assert.equal(node.status().lastIndex, lastIndex);
       assert.equal(taken.index, lastIndex);
       const replay = await replayArchive(join(dir, 'archive'));
+      assert.deepEqual(replay.commands.slice(-results.length), results.map((r) => r.index));
       assert.equal(taken.stateHash, replay.hash, 'the new snapshot is of the state at its index');
       assert.equal(node.stateHash(), replay.hash);
       await reopen(dir, { hash: replay.hash, lastIndex, snapshots: [] }, lastIndex, [], 'the new snapshot');
@@ -153,20 +185,30 @@ describe('unusable snapshots at start-up', () => {
       await archive.truncateAfter(newest - 100);
       await archive.close();
       const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT });
-      assert.equal(node.status().snapshotIndex, older);
-      assert.equal(node.stateHash(), (await replayArchive(join(dir, 'archive'))).hash);
-      // Other entries take the lost indexes, and more.
-      const deposits = Array.from({ length: 300 }, (_, k): Command => ({ type: 'Deposit', transfer: 900_000 + k, account: 1, asset: 2, amount: 7 }));
-      await Promise.all(deposits.map((c) => node.submit(c)));
-      await node.close();
-      const lastIndex = newest - 100 + deposits.length;
-      assert.ok(lastIndex > newest);
+      let results: CommandResult[];
+      try {
+        assert.equal(node.status().snapshotIndex, older);
+        // The archive that is left, and the no-op of the new term after it.
+        assert.equal(node.status().lastIndex, newest - 100 + 1);
+        assert.equal(node.stateHash(), (await replayArchive(join(dir, 'archive'), newest - 100)).hash);
+        // Other entries take the lost indexes, and more.
+        const deposits = Array.from({ length: 300 }, (_, k): Command => ({ type: 'Deposit', transfer: 900_000 + k, account: 1, asset: 2, amount: 7 }));
+        results = await Promise.all(deposits.map((c) => node.submit(c)));
+      } finally {
+        await node.close();
+      }
+      const lastIndex = (results.at(-1) as CommandResult).index;
+      assert.equal(node.status().lastIndex, lastIndex);
+      assert.ok(results[0].index <= newest && lastIndex > newest, 'new commands took the lost indexes, the snapshot\'s among them');
       const replay = await replayArchive(join(dir, 'archive'));
+      assert.equal(replay.lastIndex, lastIndex);
+      assert.deepEqual(replay.commands.slice(-results.length), results.map((r) => r.index));
       assert.equal(node.stateHash(), replay.hash);
       const logger = new RecordingLogger();
       const reopened = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT, logger });
       try {
-        assert.equal(reopened.status().lastIndex, lastIndex);
+        assert.equal(logger.started().lastIndex, lastIndex);
+        assert.equal(reopened.status().lastIndex, lastIndex + 1, 'the archive and the no-op of the new term');
         assert.equal(reopened.stateHash(), replay.hash, 'the state of the archive, not of the lost history');
         assert.equal(reopened.status().snapshotIndex, older);
       } finally {

@@ -27,32 +27,35 @@ type Transfer = CommandOf<'Deposit'> | CommandOf<'Withdraw'>;
 
 /** A deposit or withdrawal; a repeated transfer id answers with the first transfer and changes nothing. */
 export function decideTransfer(state: State, c: Transfer, out: EventBuffer): void {
-  const code = COMMANDS[c.type].code;
+  const reason = transfer(state, c, out);
+  if (reason !== 0) reject(out, reason, COMMANDS[c.type].code, c.account, 0, 0, c.transfer);
+}
+
+/** Writes the transfer's event, or returns why it is rejected. */
+function transfer(state: State, c: Transfer, out: EventBuffer): number {
   const S = Number.isSafeInteger;
-  const fail = (reason: number): void => reject(out, reason, code, c.account, 0, 0, c.transfer);
-  if (!S(c.transfer)) return fail(Reason.NOT_SAFE_INTEGER);
-  if (c.transfer <= 0) return fail(Reason.VALUE_OUT_OF_RANGE);
+  if (!S(c.transfer)) return Reason.NOT_SAFE_INTEGER;
+  if (c.transfer <= 0) return Reason.VALUE_OUT_OF_RANGE;
   // A repeat answers with the first transfer whatever its other fields say.
   const first = state.transfers.get(c.transfer);
   if (first !== undefined) {
     writeRecord(out, EVENTS.TransferDuplicate, EVENT_VERSION, { transfer: c.transfer, ...first });
-    return;
+    return 0;
   }
-  if (!S(c.account) || !S(c.asset) || !S(c.amount)) return fail(Reason.NOT_SAFE_INTEGER);
-  if (c.amount <= 0) return fail(Reason.VALUE_OUT_OF_RANGE);
-  if (!state.accounts.exists(c.account)) return fail(Reason.UNKNOWN_ACCOUNT);
+  if (!S(c.account) || !S(c.asset) || !S(c.amount)) return Reason.NOT_SAFE_INTEGER;
+  if (c.amount <= 0) return Reason.VALUE_OUT_OF_RANGE;
+  if (!state.accounts.exists(c.account)) return Reason.UNKNOWN_ACCOUNT;
   const asset = state.assets.get(c.asset);
-  if (asset === undefined) return fail(Reason.UNKNOWN_ASSET);
-  if (state.transfers.size >= LIMITS.transfers) return fail(Reason.LIMIT_REACHED);
+  if (asset === undefined) return Reason.UNKNOWN_ASSET;
+  if (state.transfers.size >= LIMITS.transfers) return Reason.LIMIT_REACHED;
   const accounts = state.accounts;
   const available = accounts.available[c.account * accounts.stride + c.asset];
   if (c.type === 'Deposit') {
     // Every balance of an asset is part of its supply: bounding the supply bounds them all.
-    if (asset.supply + c.amount > MAX_SAFE) return fail(Reason.VALUE_OUT_OF_RANGE);
+    if (asset.supply + c.amount > MAX_SAFE) return Reason.VALUE_OUT_OF_RANGE;
   } else if (available < c.amount) {
-    return fail(Reason.INSUFFICIENT_FUNDS);
+    return Reason.INSUFFICIENT_FUNDS;
   }
-  const spec = c.type === 'Deposit' ? EVENTS.Deposited : EVENTS.Withdrawn;
-  writeRecord(out, spec, EVENT_VERSION, c);
+  writeRecord(out, c.type === 'Deposit' ? EVENTS.Deposited : EVENTS.Withdrawn, EVENT_VERSION, c);
+  return 0;
 }
-
