@@ -7,7 +7,7 @@ import { Record as R, RECORD_HEADER_BYTES } from './format.ts';
 
 export class EntryBatch {
   /** Byte offsets of the records in `bytes`. */
-  offsets = new Int32Array(1024);
+  offsets: Int32Array;
   count = 0;
 
   constructor(
@@ -15,7 +15,11 @@ export class EntryBatch {
     public view: DataView,
     /** The same buffer as float64 slots: payloads of event entries are read from it in place. */
     public slots: Float64Array,
-  ) {}
+    /** Records expected (the offsets grow past it). */
+    capacity = 1024,
+  ) {
+    this.offsets = new Int32Array(Math.max(1, capacity));
+  }
 
   index(i: number): number {
     return this.view.getFloat64(this.offsets[i] + R.index, true);
@@ -40,6 +44,11 @@ export class EntryBatch {
   /** Slot index of the entry's payload in `slots`. */
   payloadSlot(i: number): number {
     return (this.offsets[i] + RECORD_HEADER_BYTES) / 8;
+  }
+
+  /** Byte length of record `i` (header, payload and padding). */
+  recordBytes(i: number): number {
+    return this.view.getUint32(this.offsets[i] + R.length, true);
   }
 
   /** The entry's payload (a view, valid until the next batch). */

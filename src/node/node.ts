@@ -19,7 +19,8 @@ import { Worker } from 'node:worker_threads';
 import { Archive } from '../archive/archive.ts';
 import { ArchiveError } from '../archive/errors.ts';
 import { Views } from '../archive/record.ts';
-import { encodeRecord } from '../replication/wire.ts';
+import { EntryBatch } from '../archive/entry-batch.ts';
+import { encodeSlotsRecord } from '../replication/wire.ts';
 import { EntryType, RECORD_HEADER_BYTES } from '../archive/format.ts';
 import { readMeta } from '../archive/meta.ts';
 import { syncDir } from '../archive/sync-dir.ts';
@@ -204,10 +205,12 @@ export class Node {
   status(): {
     lastIndex: number; commitIndex: number; applied: number; term: number; queued: number; snapshotIndex: number;
     role: string; leaderId: number; followers: ReturnType<Replicator['status']>['followers']; archive: ReturnType<Archive['stats']>;
+    failure: string | undefined;
   } {
     const r = this.replicator.status();
     return { lastIndex: r.lastIndex, commitIndex: this.commitIndex, applied: this.applied, term: r.term, queued: this.queue.length,
-      snapshotIndex: this.lastSnapshot.index, role: r.role, leaderId: r.leaderId, followers: r.followers, archive: this.archive.stats() };
+      snapshotIndex: this.lastSnapshot.index, role: r.role, leaderId: r.leaderId, followers: r.followers, archive: this.archive.stats(),
+      failure: this.failure?.message };
   }
 
   private schedule(): void {
@@ -238,7 +241,7 @@ export class Node {
         const start = engine.execute(queue.peekCommand(), timestampUs);
         const index = first + n;
         this.archive.addSlots(index, term, EntryType.Events, timestampUs, out.slots, start, out.length);
-        // The entry's slots are set to the batch's copy below (out.slots may still be regrown).
+        // The entry moves to the batch's own copy of its events in keepBatch (out is reused).
         const entry = new CommittedEntry(index, term, timestampUs, out.slots, start, out.length);
         this.waiting.push({ resolve: queue.peekResolve(), reject: queue.peekReject(), entry });
         queue.shift();
@@ -248,26 +251,14 @@ export class Node {
       this.fail(error as Error);
       return;
     }
-    // One copy of the batch's events, shared by its entries and the cache (out is reused), and
-    // the batch as wire records, encoded once for every follower.
-    const slots = out.slots.slice(0, out.length);
-    const records = this.cluster.members.length > 1 ? new Views(new ArrayBuffer(n * RECORD_HEADER_BYTES + out.length * 8)) : undefined;
-    let at = 0;
-    for (let i = mark; i < this.waiting.length; i++) {
-      const e = this.waiting[i].entry;
-      e.slots = slots;
-      const recordBytes = records === undefined ? 0
-        : encodeRecord(records, at, { index: e.index, term, timestampUs, type: EntryType.Events, slots, from: e.from, to: e.to });
-      this.cache.put(e.index, { term, timestampUs, type: EntryType.Events, slots, from: e.from, to: e.to, records: records?.bytes, recordAt: at, recordBytes });
-      at += recordBytes;
-    }
-    out.reset();
     if (n > 0) {
+      this.keepBatch(first, term, timestampUs, mark);
       this.applied = first + n - 1;
       this.replicator.propose(n);
       const last = first + n - 1;
       this.archive.waitFor(last).then(() => this.replicator.persisted(last, term), (error: Error) => this.onWriteError(error));
     }
+    out.reset();
     if (queue.length > 0) this.schedule();
   }
 
@@ -280,6 +271,32 @@ export class Node {
     }
     // A follower applies what is committed, in order, behind any catch-up or rebuild.
     this.catchUp = this.catchUp.then(() => this.applyTo(index)).catch((error: Error) => this.fail(error));
+  }
+
+  /**
+   * The turn's entries get their own copy of their events (out is reused). In a cluster, that
+   * copy is the batch as sealed wire records, encoded once for every follower and held in the
+   * cache; a cluster of one just copies the slots.
+   */
+  private keepBatch(first: number, term: number, timestampUs: number, mark: number): void {
+    const out = this.engine.out;
+    const waiting = this.waiting;
+    if (this.cluster.members.length === 1) {
+      const slots = out.slots.slice(0, out.length);
+      for (let i = mark; i < waiting.length; i++) waiting[i].entry.slots = slots;
+      return;
+    }
+    const count = waiting.length - mark;
+    const v = new Views(new ArrayBuffer(count * RECORD_HEADER_BYTES + out.length * 8));
+    const batch = new EntryBatch(v.bytes, v.view, v.slots, count);
+    let at = 0;
+    for (let i = mark; i < waiting.length; i++) {
+      const e = waiting[i].entry;
+      batch.push(at);
+      at += encodeSlotsRecord(v, at, e.index, term, EntryType.Events, timestampUs, out.slots, e.from, e.to);
+      e.moveTo(v.slots, batch.payloadSlot(i - mark));
+    }
+    this.cache.put(first, batch, 0, count);
   }
 
   /** On the leader: resolve and publish what is committed up to `index`. */
@@ -302,45 +319,69 @@ export class Node {
     this.maybeSnapshot();
   }
 
-  /** Publishes committed entries that are in the cache (the leader's own, not waited for). */
+  /**
+   * Publishes committed entries no client waited for (a no-op, or entries of earlier terms).
+   * Subscribers read those that left the cache from the archive.
+   */
   private publishRange(from: number, to: number): void {
+    let missed = false;
     for (let i = from; i <= to; i++) {
-      const e = this.cache.get(i);
-      if (e !== undefined && e.type === EntryType.Events) {
-        this.subscribers.publish(new CommittedEntry(i, e.term, e.timestampUs, e.slots, e.from, e.to));
-      }
+      const run = this.cache.runAt(i);
       this.commitIndex = i;
+      if (run === undefined) missed = true;
+      else if (!missed) this.publishCached(i, run.batch, run.at(i));
     }
+    if (missed) this.subscribers.rewind();
+  }
+
+  /** Publishes entry `index`, record `k` of a cached batch, if it has events and anyone listens. */
+  private publishCached(index: number, batch: EntryBatch, k: number): void {
+    if (batch.type(k) !== EntryType.Events || !this.subscribers.listening) return;
+    const from = batch.payloadSlot(k);
+    this.subscribers.publish(new CommittedEntry(index, batch.term(k), batch.timestampUs(k), batch.slots, from, from + batch.payloadBytes(k) / 8));
   }
 
   /** A follower applies entries up to `index`: from the cache, else from the archive. */
   private async applyTo(index: number): Promise<void> {
     while (this.applied < index) {
-      const i = this.applied + 1;
-      const e = this.cache.get(i);
-      if (e === undefined) {
-        await this.applyFromArchive(i, index);
+      const run = this.cache.runAt(this.applied + 1);
+      if (run === undefined) {
+        await this.applyFromArchive(this.applied + 1, index, true);
         continue;
       }
-      if (e.type === EntryType.Events) this.engine.apply(e.slots, e.from, e.to, e.timestampUs);
-      this.applied = i;
-      this.commitIndex = i;
-      if (e.type === EntryType.Events) this.subscribers.publish(new CommittedEntry(i, e.term, e.timestampUs, e.slots, e.from, e.to));
+      for (const last = Math.min(index, run.last); this.applied < last;) {
+        const i = this.applied + 1;
+        this.applyCached(run.batch, run.at(i));
+        this.applied = i;
+        this.commitIndex = i;
+        this.publishCached(i, run.batch, run.at(i));
+      }
     }
     this.maybeSnapshot();
   }
 
-  private async applyFromArchive(from: number, to: number): Promise<void> {
+  private applyCached(batch: EntryBatch, k: number): void {
+    if (batch.type(k) !== EntryType.Events) return;
+    const from = batch.payloadSlot(k);
+    this.engine.apply(batch.slots, from, from + batch.payloadBytes(k) / 8, batch.timestampUs(k));
+  }
+
+  /** Applies entries [from, to] read from the archive; `committed` ones also move the commit index and are published. */
+  private async applyFromArchive(from: number, to: number, committed: boolean): Promise<void> {
     const before = this.applied;
-    for await (const batch of this.archive.replay(from, to)) {
+    // The cache may have dropped entries the archive is still writing: wait for those, never
+    // past what was added (a follower's cache runs ahead of its disk under a catch-up stream).
+    for await (const batch of this.archive.replay(from, Math.min(to, this.archive.lastIndex), true)) {
       for (let k = 0; k < batch.count; k++) {
-        const i = batch.index(k);
+        this.applyCached(batch, k);
+        this.applied = batch.index(k);
+        if (!committed) continue;
+        this.commitIndex = this.applied;
+        if (batch.type(k) !== EntryType.Events || !this.subscribers.listening) continue;
+        // The reader's buffer is reused: a published entry gets its own copy of its events.
         const start = batch.payloadSlot(k);
         const slots = batch.slots.slice(start, start + batch.payloadBytes(k) / 8);
-        if (batch.type(k) === EntryType.Events) this.engine.apply(slots, 0, slots.length, batch.timestampUs(k));
-        this.applied = i;
-        this.commitIndex = i;
-        if (batch.type(k) === EntryType.Events) this.subscribers.publish(new CommittedEntry(i, batch.term(k), batch.timestampUs(k), slots, 0, slots.length));
+        this.subscribers.publish(new CommittedEntry(this.applied, batch.term(k), batch.timestampUs(k), slots, 0, slots.length));
       }
     }
     // Entries to apply are written (in the cache or the archive): never spin on a missing one.
@@ -377,13 +418,12 @@ export class Node {
   /** The leader applies its log up to `last` (entries not run here: of earlier terms). */
   private async applyLocal(last: number): Promise<void> {
     while (this.applied < last) {
-      const e = this.cache.get(this.applied + 1);
-      if (e === undefined) {
-        await this.applyFromArchive(this.applied + 1, last);
+      const run = this.cache.runAt(this.applied + 1);
+      if (run === undefined) {
+        await this.applyFromArchive(this.applied + 1, last, false);
         continue;
       }
-      if (e.type === EntryType.Events) this.engine.apply(e.slots, e.from, e.to, e.timestampUs);
-      this.applied++;
+      for (const end = Math.min(last, run.last); this.applied < end; this.applied++) this.applyCached(run.batch, run.at(this.applied + 1));
     }
   }
 

@@ -7,7 +7,7 @@
  * is far behind) and sent; the commit index handed to the node.
  */
 import type { Archive } from '../archive/archive.ts';
-import type { EntryBatch } from '../archive/entry-batch.ts';
+import { EntryBatch } from '../archive/entry-batch.ts';
 import { EntryType, RECORD_HEADER_BYTES } from '../archive/format.ts';
 import { writeMeta } from '../archive/meta.ts';
 import { Views } from '../archive/record.ts';
@@ -16,9 +16,9 @@ import { type Message, MessageType } from '../replication/messages.ts';
 import { Raft, type RaftConfig, type Ready, Role } from '../replication/raft.ts';
 import { TermLog } from '../replication/term-log.ts';
 import { PeerTransport } from '../replication/transport.ts';
-import { HEAD_BYTES, type OutEntry, decodeMessage, encodeHead, encodeMessage, encodeRecord, messageBytes } from '../replication/wire.ts';
+import { HEAD_BYTES, type OutEntry, decodeMessage, encodeHead, encodeMessage, encodeSlotsRecord, messageBytes } from '../replication/wire.ts';
 import { type ClusterOptions, TICK_MS } from './cluster-config.ts';
-import type { CachedEntry, EntryCache } from './entry-cache.ts';
+import type { CachedRun, EntryCache } from './entry-cache.ts';
 
 export interface ReplicatorHooks {
   /** The commit index moved. */
@@ -227,14 +227,11 @@ export class Replicator {
   private store(accept: NonNullable<Ready['accept']>, batch: EntryBatch): void {
     const { firstIndex, offset, count } = accept;
     for (let k = offset; k < offset + count; k++) {
-      const index = firstIndex + k - offset;
       const from = batch.payloadSlot(k);
-      const to = from + batch.payloadBytes(k) / 8;
-      this.archive.addSlots(index, batch.term(k), batch.type(k), batch.timestampUs(k), batch.slots, from, to);
-      // The frame's buffer is this message's alone and never reused: the cache keeps views of it.
-      this.cache.put(index, { term: batch.term(k), timestampUs: batch.timestampUs(k), type: batch.type(k), slots: batch.slots, from, to,
-        records: batch.bytes, recordAt: batch.offsets[k], recordBytes: RECORD_HEADER_BYTES + (to - from) * 8 });
+      this.archive.addSlots(firstIndex + k - offset, batch.term(k), batch.type(k), batch.timestampUs(k), batch.slots, from, from + batch.payloadBytes(k) / 8);
     }
+    // The frame's buffer is this message's alone and never reused: the cache keeps views of it.
+    this.cache.put(firstIndex, batch, offset, count);
     this.syncThenAck(firstIndex + count - 1, batch.term(offset + count - 1));
   }
 
@@ -242,9 +239,10 @@ export class Replicator {
     const empty = new Float64Array(0);
     this.archive.addSlots(index, this.raft.term, EntryType.Noop, 0, empty, 0, 0);
     const v = new Views(new ArrayBuffer(RECORD_HEADER_BYTES));
-    encodeRecord(v, 0, { index, term: this.raft.term, timestampUs: 0, type: EntryType.Noop, slots: empty, from: 0, to: 0 });
-    this.cache.put(index, { term: this.raft.term, timestampUs: 0, type: EntryType.Noop, slots: empty, from: 0, to: 0,
-      records: v.bytes, recordAt: 0, recordBytes: RECORD_HEADER_BYTES });
+    encodeSlotsRecord(v, 0, index, this.raft.term, EntryType.Noop, 0, empty, 0, 0);
+    const batch = new EntryBatch(v.bytes, v.view, v.slots, 1);
+    batch.push(0);
+    this.cache.put(index, batch, 0, 1);
     this.syncThenAck(index, this.raft.term);
   }
 
@@ -287,34 +285,33 @@ export class Replicator {
     }
     const from = m.prevIndex + 1;
     const to = m.prevIndex + m.count;
-    if (this.cache.holds(from, to) && (this.cache.get(from) as CachedEntry).records !== undefined) {
+    if (this.cache.holds(from, to)) {
       this.sendCached(m, from, to);
       return undefined;
     }
     return this.sendFromArchive(m, from, to);
   }
 
-  /** An Append of cached entries: their wire records are copied as they are, runs at a time. */
+  /** An Append of cached entries: their wire records are copied as they are, a run at a time. */
   private sendCached(m: Message, from: number, to: number): void {
     let bytes = HEAD_BYTES;
-    for (let i = from; i <= to; i++) bytes += (this.cache.get(i) as CachedEntry).recordBytes;
+    for (let i = from; i <= to;) {
+      const run = this.cache.runAt(i) as CachedRun;
+      const last = Math.min(to, run.last);
+      bytes += runBytes(run.batch, run.at(i), run.at(last));
+      i = last + 1;
+    }
     const v = new Views(new ArrayBuffer(bytes));
     encodeHead(v.slots, 0, m);
     let at = HEAD_BYTES;
-    let i = from;
-    while (i <= to) {
-      const e = this.cache.get(i) as CachedEntry;
-      let run = e.recordBytes;
-      let j = i + 1;
-      // Consecutive entries encoded together (one turn, one frame) copy in one go.
-      for (; j <= to; j++) {
-        const f = this.cache.get(j) as CachedEntry;
-        if (f.records !== e.records || f.recordAt !== e.recordAt + run) break;
-        run += f.recordBytes;
-      }
-      v.bytes.set((e.records as Uint8Array).subarray(e.recordAt, e.recordAt + run), at);
-      at += run;
-      i = j;
+    for (let i = from; i <= to;) {
+      const run = this.cache.runAt(i) as CachedRun;
+      const last = Math.min(to, run.last);
+      const start = run.batch.offsets[run.at(i)];
+      const length = runBytes(run.batch, run.at(i), run.at(last));
+      v.bytes.set(run.batch.bytes.subarray(start, start + length), at);
+      at += length;
+      i = last + 1;
     }
     this.transport?.send(m.to, v.bytes);
   }
@@ -367,4 +364,9 @@ export class Replicator {
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.transport?.close();
   }
+}
+
+/** Bytes of records [first, last] of a batch, which lie back to back. */
+function runBytes(batch: EntryBatch, first: number, last: number): number {
+  return batch.offsets[last] + batch.recordBytes(last) - batch.offsets[first];
 }

@@ -19,14 +19,21 @@ export class CommittedEntry {
     readonly index: number,
     readonly term: number,
     readonly timestampUs: number,
-    /**
-     * The event slot records [from, to) of `slots`. The node points a new entry at a copy of
-     * its batch's events once the batch is complete (before anyone can see the entry).
-     */
+    /** The event slot records [from, to) of `slots`. */
     public slots: Float64Array,
-    readonly from: number,
-    readonly to: number,
+    public from: number,
+    public to: number,
   ) {}
+
+  /**
+   * Points the entry at a copy of its events starting at slot `from` of `slots`: the node moves
+   * a new entry out of its reused buffer once the batch is complete, before anyone can see it.
+   */
+  moveTo(slots: Float64Array, from: number): void {
+    this.to = from + this.to - this.from;
+    this.from = from;
+    this.slots = slots;
+  }
 
   get events(): Event[] {
     this.decoded ??= eventsOf(this.slots, this.from, this.to);
@@ -42,7 +49,6 @@ export interface Subscription {
 
 interface Subscriber {
   next: number;
-  live: boolean;
   closed: boolean;
   handler: (entry: CommittedEntry) => void;
 }
@@ -58,7 +64,7 @@ export class Subscribers {
   ) {}
 
   add(fromIndex: number, handler: (entry: CommittedEntry) => void): Subscription {
-    const s: Subscriber = { next: Math.max(1, fromIndex), live: false, closed: false, handler };
+    const s: Subscriber = { next: Math.max(1, fromIndex), closed: false, handler };
     const caughtUp = this.catchUp(s).catch((error: unknown) => this.drop(s, error));
     return {
       caughtUp,
@@ -85,8 +91,24 @@ export class Subscribers {
     }
     // Nothing committed is left to read: from here on, commits reach it directly.
     if (!s.closed) {
-      s.live = true;
       this.live.add(s);
+    }
+  }
+
+  /** True if a live subscriber would receive a published entry. */
+  get listening(): boolean {
+    return this.live.size > 0;
+  }
+
+  /**
+   * Entries were committed that cannot be published from memory: live subscribers go back to
+   * reading the archive from where they are, then return to live delivery.
+   */
+  rewind(): void {
+    const rewound = [...this.live];
+    this.live.clear();
+    for (const s of rewound) {
+      void this.catchUp(s).catch((error: unknown) => this.drop(s, error));
     }
   }
 

@@ -66,29 +66,47 @@ function jsonFrame(kind: number, value: object): Buffer {
   return frame(kind, Buffer.from(JSON.stringify(value)));
 }
 
-/** Splits a byte stream into frames; refuses oversize ones. */
+/**
+ * Splits a byte stream into frames; refuses oversize ones. Each body is copied once, straight
+ * into its own 8-aligned buffer (bodies are read as float64 slots), however many chunks it
+ * arrives in.
+ */
 class FrameReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly head = Buffer.alloc(8);
+  private headBytes = 0;
+  private kind = 0;
+  private body: Uint8Array | undefined;
+  private bodyBytes = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
 
-  /** Frames completed by `chunk` as (kind, 8-aligned body); a string when the stream is bad. */
+  /** Frames completed by `chunk` as (kind, body); a string when the stream is bad. */
   push(chunk: Buffer): { kind: number; body: Uint8Array }[] | string {
-    this.buffer = this.buffer.byteLength === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     const frames: { kind: number; body: Uint8Array }[] = [];
     let at = 0;
-    while (this.buffer.byteLength - at >= 8) {
-      const length = this.buffer.readUInt32LE(at);
-      if (length < 4 || length > this.maxFrameBytes + 4) return `frame of ${length} bytes refused`;
-      if (this.buffer.byteLength - at < 4 + length) break;
-      const kind = this.buffer.readUInt32LE(at + 4);
-      // Copy into a fresh 8-aligned buffer: bodies are read as float64 slots.
-      const body = new Uint8Array(new ArrayBuffer((length - 4 + 7) & ~7), 0, length - 4);
-      body.set(this.buffer.subarray(at + 8, at + 4 + length));
-      frames.push({ kind, body });
-      at += 4 + length;
+    while (at < chunk.byteLength) {
+      if (this.body === undefined) {
+        const take = Math.min(8 - this.headBytes, chunk.byteLength - at);
+        chunk.copy(this.head, this.headBytes, at, at + take);
+        this.headBytes += take;
+        at += take;
+        if (this.headBytes < 8) break;
+        this.headBytes = 0;
+        const length = this.head.readUInt32LE(0);
+        if (length < 4 || length > this.maxFrameBytes + 4) return `frame of ${length} bytes refused`;
+        this.kind = this.head.readUInt32LE(4);
+        this.body = new Uint8Array(new ArrayBuffer((length - 4 + 7) & ~7), 0, length - 4);
+        this.bodyBytes = 0;
+      }
+      const take = Math.min(this.body.byteLength - this.bodyBytes, chunk.byteLength - at);
+      this.body.set(chunk.subarray(at, at + take), this.bodyBytes);
+      this.bodyBytes += take;
+      at += take;
+      if (this.bodyBytes === this.body.byteLength) {
+        frames.push({ kind: this.kind, body: this.body });
+        this.body = undefined;
+      }
     }
-    this.buffer = at === this.buffer.byteLength ? Buffer.alloc(0) : this.buffer.subarray(at);
     return frames;
   }
 }

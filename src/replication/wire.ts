@@ -65,11 +65,17 @@ export function encodeHead(s: Float64Array, p: number, m: Message): void {
 
 /** Writes one entry as a sealed wire record at byte `at` (8-aligned); returns its length. */
 export function encodeRecord(v: Views, at: number, e: OutEntry): number {
-  const n = e.to - e.from;
-  encodeHeader(v, at, e.index, e.term, e.type, e.timestampUs, n * 8);
-  const base = (at + RECORD_HEADER_BYTES) / 8;
+  return encodeSlotsRecord(v, at, e.index, e.term, e.type, e.timestampUs, e.slots, e.from, e.to);
+}
+
+/** encodeRecord with the entry's fields as arguments: no object per entry on the hot path. */
+export function encodeSlotsRecord(v: Views, at: number, index: number, term: number, type: number, timestampUs: number,
+  slots: Float64Array, from: number, to: number): number {
+  const n = to - from;
+  encodeHeader(v, at, index, term, type, timestampUs, n * 8);
+  const base = (at + RECORD_HEADER_BYTES) / 8 - from;
   const s = v.slots;
-  for (let i = 0; i < n; i++) s[base + i] = e.slots[e.from + i];
+  for (let i = from; i < to; i++) s[base + i] = slots[i];
   sealRecord(v, at, 0);
   return RECORD_HEADER_BYTES + n * 8;
 }
@@ -95,7 +101,7 @@ export function decodeMessage(v: Views, at: number, bytes: number): Decoded | st
   const p = at / 8;
   for (let i = 0; i < HEAD_SLOTS; i++) if (!Number.isSafeInteger(s[p + i])) return 'message field is not a safe integer';
   const [type, term, from, to, a, b, c, d] = [s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5], s[p + 6], s[p + 7]];
-  const entries = new EntryBatch(v.bytes, v.view, v.slots);
+  const entries = new EntryBatch(v.bytes, v.view, v.slots, type === MessageType.Append ? Math.min(d, 1 << 16) : 1);
   let message: Message;
   switch (type) {
     case MessageType.PreVote:

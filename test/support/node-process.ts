@@ -114,7 +114,7 @@ process.on('message', (r: Request) => {
         return { index: e.index, events: e.events };
       }
       case 'status': return node.status();
-      case 'hash': return { hash: node.stateHash(), applied: node.status().applied };
+      case 'hash': return { hash: node.stateHash(), applied: node.status().applied, failure: node.status().failure };
       case 'balance': {
         const a = node.state.accounts;
         return a.exists(r.account) ? a.available[r.account * a.stride + r.asset] : undefined;

@@ -1,0 +1,73 @@
+/**
+ * Entries of an earlier term: a leader cut off from its followers keeps commands it could not
+ * commit in its archive. Restarted with one follower, it is the only node that can win (its log
+ * is the longer); its no-op commits those entries. They are not in its memory (it restarted),
+ * yet a subscriber gets each of them exactly once, in order, only once committed — and then
+ * goes on receiving live entries.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { Command } from '../../src/application/commands.ts';
+import type { Member } from '../../src/node/cluster-config.ts';
+import { Node } from '../../src/node/node.ts';
+import { withTempDir } from '../node/harness.ts';
+import { freePort } from '../support/process-cluster.ts';
+
+const deposit = (transfer: number): Command => ({ type: 'Deposit', transfer, account: 1, asset: 1, amount: 1 });
+
+async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+it('a new leader publishes the entries of an earlier term it commits, once each, in order, after they commit', async () => {
+  await withTempDir(async (dir) => {
+    const members: Member[] = [];
+    for (let id = 1; id <= 3; id++) members.push({ id, host: '127.0.0.1', peerPort: await freePort() });
+    const open = (id: number): Promise<Node> => Node.open({ dataDir: `${dir}/node-${id}`, fsync: 'always',
+      cluster: { clusterId: 'earlier-term', nodeId: id, members, secret: 'a test secret of enough length' } });
+    const nodes = await Promise.all([1, 2, 3].map(open));
+    await until('a leader is elected', () => nodes.some((n) => n.isLeader));
+    const leader = nodes.find((n) => n.isLeader) as Node;
+    const leaderId = nodes.indexOf(leader) + 1;
+    for (const c of [{ type: 'CreateAsset', code: 'COIN', scale: 0 }, { type: 'CreateAccount' }, deposit(1)] as Command[]) await leader.submit(c);
+    const committed = leader.status().commitIndex;
+
+    // Cut off: its followers stop; five commands reach its archive but cannot commit.
+    const [other, third] = nodes.filter((n) => n !== leader);
+    await Promise.all([other.close(), third.close()]);
+    const cutOff = [2, 3, 4, 5, 6].map((t) => leader.submit(deposit(t)).then(() => 'committed', (e: Error) => e.message));
+    await until('the five are in its archive', () => leader.status().archive.syncedIndex >= committed + 5);
+    await leader.close();
+    for (const outcome of await Promise.all(cutOff)) assert.notEqual(outcome, 'committed');
+
+    // Back with one follower: only it can win, and its no-op commits the five.
+    const restarted = await open(leaderId);
+    const otherId = [1, 2, 3].find((id) => id !== leaderId) as number;
+    const follower = await open(otherId);
+    const received: number[] = [];
+    const early: number[] = [];
+    // Committed: stored here and on the follower (a majority of three).
+    const onQuorum = (index: number): boolean => index <= committed || restarted.status().followers.some((f) => f.match >= index);
+    restarted.subscribe(1, (entry) => {
+      if (!onQuorum(entry.index)) early.push(entry.index);
+      received.push(entry.index);
+    });
+    try {
+      await until('it leads again', () => restarted.isLeader);
+      const last = await restarted.submit(deposit(7));
+      await until('every entry is published', () => received.length > 0 && received[received.length - 1] === last.index);
+      assert.deepEqual(early, [], 'no entry is published before it commits');
+      assert.deepEqual(received, [...new Set(received)].sort((a, b) => a - b), 'once each, in order');
+      const transfers = [...restarted.state.transfers.keys()].sort((a, b) => a - b);
+      assert.deepEqual(transfers, [1, 2, 3, 4, 5, 6, 7], 'the earlier term\'s deposits are applied');
+      // The earlier term's five entries are among those published (each an event entry).
+      assert.equal(received.filter((i) => i > committed && i < last.index).length >= 5, true, JSON.stringify(received));
+    } finally {
+      await Promise.all([restarted.close(), follower.close()]);
+    }
+  });
+});
