@@ -14,7 +14,7 @@ const RESTING = 1_000;
 const CENTER = 100_000;
 
 function place(account: number, side: number, price: number, qty: number, tif: number): Command {
-  return { type: 'PlaceOrder', account, product: 1, clientOrderId: 0, side, orderType: OrderType.Limit, tif, postOnly: 0,
+  return { type: 'PlaceOrder', request: 0, account, product: 1, clientOrderId: 0, side, orderType: OrderType.Limit, tif, postOnly: 0,
     stp: Stp.CancelNewest, price, qty, quoteBudget: 0, stopPrice: 0 };
 }
 
@@ -28,7 +28,7 @@ export function command(i: number): Command {
   const order = 1 + (i % RESTING);
   const side = (order - 1) % 2;
   const offset = 1 + ((i * 7919) % 200);
-  return { type: 'ModifyOrder', account: 1 + ((order - 1) % 100), order, clientOrderId: 0,
+  return { type: 'ModifyOrder', request: 0, account: 1 + ((order - 1) % 100), order, clientOrderId: 0,
     price: side === Side.Buy ? CENTER - offset : CENTER + offset, qty: 1_000_000 };
 }
 

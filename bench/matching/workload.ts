@@ -52,7 +52,7 @@ export function setupCommands(accounts: number): Command[] {
 
 function limit(account: number, side: number, price: number, qty: number, tif: number): CommandOf<'PlaceOrder'> {
   return {
-    type: 'PlaceOrder', account, product: PRODUCT, clientOrderId: 0, side, orderType: OrderType.Limit, tif,
+    type: 'PlaceOrder', request: 0, account, product: PRODUCT, clientOrderId: 0, side, orderType: OrderType.Limit, tif,
     postOnly: 0, stp: Stp.CancelNewest, price, qty, quoteBudget: 0, stopPrice: 0,
   };
 }
@@ -166,13 +166,13 @@ export function exchangeCoreMix(ops: number, seed = 1): Workload {
       const o = open.get(id) as OpenOrder;
       // One move in twenty crosses the spread and trades, as in exchange-core's generator.
       const price = rng.next() < 0.05 ? restingPrice(rng, 1 - o.side, 3) : restingPrice(rng, o.side, spread);
-      c = { type: 'ModifyOrder', account: o.account, order: id, clientOrderId: 0, price, qty: o.qty };
+      c = { type: 'ModifyOrder', request: 0, account: o.account, order: id, clientOrderId: 0, price, qty: o.qty };
     } else if ((r < 0.91 || open.size < target * 0.8) && !(open.size > target * 1.2)) {
       const side = rng.int(0, 1);
       c = limit(rng.int(1, accounts), side, restingPrice(rng, side, spread), rng.int(1, 100), TimeInForce.GTC);
     } else if (r < 0.97 && open.size > 0) {
       const id = open.ids[rng.int(0, open.size - 1)];
-      c = { type: 'CancelOrder', account: (open.get(id) as OpenOrder).account, order: id, clientOrderId: 0 };
+      c = { type: 'CancelOrder', request: 0, account: (open.get(id) as OpenOrder).account, order: id, clientOrderId: 0 };
     } else {
       const side = rng.int(0, 1);
       const price = side === Side.Buy ? CENTER + 20 : CENTER - 20;
@@ -211,7 +211,7 @@ export function deepBook(ops: number, seed = 2): Workload {
       c = limit(rng.int(1, accounts), side, restingPrice(rng, side, levelsPerSide), rng.int(1, 50), TimeInForce.GTC);
     } else if (r < 0.96) {
       const id = open.ids[rng.int(0, open.size - 1)];
-      c = { type: 'CancelOrder', account: (open.get(id) as OpenOrder).account, order: id, clientOrderId: 0 };
+      c = { type: 'CancelOrder', request: 0, account: (open.get(id) as OpenOrder).account, order: id, clientOrderId: 0 };
     } else {
       const side = rng.int(0, 1);
       const price = side === Side.Buy ? CENTER + 3 : CENTER - 3;

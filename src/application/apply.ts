@@ -12,7 +12,9 @@ import {
   applyStopTriggered,
   applyTrade,
 } from './matching/apply.ts';
+import { applyApiKeyCreated, applyApiKeyRevoked } from './keys/apply.ts';
 import { applyProductCreated, applyProductUpdated } from './products/apply.ts';
+import { applyRequestRecorded } from './requests/apply.ts';
 import type { State } from './state.ts';
 
 /** Applies the event records in slots[from, to), all stamped with the command's time. */
@@ -30,7 +32,8 @@ export function apply(state: State, slots: Float64Array, from: number, to: numbe
 
 // Event codes as module constants: the switch compares against immediates.
 const { Trade, OrderAccepted, OrderRested, OrderCancelled, OrderModified, OrderReduced, StopTriggered, Rejected,
-  TransferDuplicate, Deposited, Withdrawn, AccountCreated, AssetCreated, ProductCreated, ProductUpdated } = EventCode;
+  TransferDuplicate, Deposited, Withdrawn, AccountCreated, AssetCreated, ProductCreated, ProductUpdated,
+  RequestRecorded, RequestDuplicate, ApiKeyCreated, ApiKeyRevoked } = EventCode;
 
 function applyOne(state: State, type: number, s: Float64Array, p: number): void {
   switch (type) {
@@ -49,6 +52,10 @@ function applyOne(state: State, type: number, s: Float64Array, p: number): void 
     case AssetCreated: return applyAssetCreated(state, s, p);
     case ProductCreated: return applyProductCreated(state, s, p);
     case ProductUpdated: return applyProductUpdated(state, s, p);
+    case RequestRecorded: return applyRequestRecorded(state, s, p);
+    case RequestDuplicate: return;
+    case ApiKeyCreated: return applyApiKeyCreated(state, s, p);
+    case ApiKeyRevoked: return applyApiKeyRevoked(state, s, p);
     default: fail(`unknown event type ${type}`);
   }
 }

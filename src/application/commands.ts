@@ -3,6 +3,8 @@
  * integers in the product's price and quantity scales (not ticks and lots): the engine checks
  * them against the tick and lot sizes. Amounts are integers in the asset's scale.
  * Zero means "absent" for optional ids (clientOrderId, order, product in CancelAll).
+ * `request` is the client's request id (0: none): a command of an account repeated with the
+ * same request id answers with the first one's outcome and runs nothing (see requests/).
  */
 import type { RecordObject, RecordSpec } from './layout.ts';
 
@@ -33,16 +35,19 @@ export const COMMANDS = {
     fields: [
       ['account', 'int'], ['product', 'int'], ['clientOrderId', 'int'], ['side', 'int'], ['orderType', 'int'],
       ['tif', 'int'], ['postOnly', 'int'], ['stp', 'int'], ['price', 'int'], ['qty', 'int'],
-      ['quoteBudget', 'int'], ['stopPrice', 'int'],
+      ['quoteBudget', 'int'], ['stopPrice', 'int'], ['request', 'int'],
     ],
   },
-  CancelOrder: { code: 8, fields: [['account', 'int'], ['order', 'int'], ['clientOrderId', 'int']] },
-  CancelAll: { code: 9, fields: [['account', 'int'], ['product', 'int']] },
+  CancelOrder: { code: 8, fields: [['account', 'int'], ['order', 'int'], ['clientOrderId', 'int'], ['request', 'int']] },
+  CancelAll: { code: 9, fields: [['account', 'int'], ['product', 'int'], ['request', 'int']] },
   /** `qty` is the new total quantity, filled part included (as FIX's OrderCancelReplace). */
   ModifyOrder: {
     code: 10,
-    fields: [['account', 'int'], ['order', 'int'], ['clientOrderId', 'int'], ['price', 'int'], ['qty', 'int']],
+    fields: [['account', 'int'], ['order', 'int'], ['clientOrderId', 'int'], ['price', 'int'], ['qty', 'int'], ['request', 'int']],
   },
+  /** The salts make the key's secret (derived outside the engine from a cluster secret) unique. */
+  CreateApiKey: { code: 11, fields: [['account', 'int'], ['salt1', 'int'], ['salt2', 'int']] },
+  RevokeApiKey: { code: 12, fields: [['key', 'int']] },
 } as const satisfies Record<string, RecordSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -79,6 +79,22 @@ export const EVENTS = {
       ['transfer', 'int'],
     ],
   },
+  /**
+   * The outcome of a command that carried a request id, written last among its own events:
+   * `order` is the order it placed, cancelled or modified (0 if none), `reason` 0 or the
+   * reject reason.
+   */
+  RequestRecorded: {
+    code: 16,
+    fields: [['account', 'int'], ['request', 'int'], ['command', 'int'], ['order', 'int'], ['reason', 'int']],
+  },
+  /** A repeated request id: the first outcome, changing nothing. */
+  RequestDuplicate: {
+    code: 17,
+    fields: [['account', 'int'], ['request', 'int'], ['command', 'int'], ['order', 'int'], ['reason', 'int']],
+  },
+  ApiKeyCreated: { code: 18, fields: [['key', 'int'], ['account', 'int'], ['salt1', 'int'], ['salt2', 'int']] },
+  ApiKeyRevoked: { code: 19, fields: [['key', 'int'], ['account', 'int']] },
 } as const satisfies Record<string, RecordSpec>;
 
 export type EventName = keyof typeof EVENTS;
@@ -122,6 +138,10 @@ export const F = {
   OrderReduced: offsetsOf('OrderReduced'),
   StopTriggered: offsetsOf('StopTriggered'),
   Rejected: offsetsOf('Rejected'),
+  RequestRecorded: offsetsOf('RequestRecorded'),
+  RequestDuplicate: offsetsOf('RequestDuplicate'),
+  ApiKeyCreated: offsetsOf('ApiKeyCreated'),
+  ApiKeyRevoked: offsetsOf('ApiKeyRevoked'),
 };
 
 const H_ACCEPTED = headerOf(EVENTS.OrderAccepted, EVENT_VERSION);
@@ -132,6 +152,8 @@ const H_MODIFIED = headerOf(EVENTS.OrderModified, EVENT_VERSION);
 const H_REDUCED = headerOf(EVENTS.OrderReduced, EVENT_VERSION);
 const H_TRIGGERED = headerOf(EVENTS.StopTriggered, EVENT_VERSION);
 const H_REJECTED = headerOf(EVENTS.Rejected, EVENT_VERSION);
+const H_RECORDED = headerOf(EVENTS.RequestRecorded, EVENT_VERSION);
+const H_DUPLICATE = headerOf(EVENTS.RequestDuplicate, EVENT_VERSION);
 const N_ACCEPTED = slotCount(EVENTS.OrderAccepted);
 const N_TRADE = slotCount(EVENTS.Trade);
 
@@ -208,5 +230,19 @@ export class EventBuffer extends SlotBuffer {
     const s = this.slots;
     s[p] = H_REJECTED; s[p + 1] = reason; s[p + 2] = command; s[p + 3] = account; s[p + 4] = order;
     s[p + 5] = clientOrderId; s[p + 6] = transfer;
+  }
+
+  requestRecorded(account: number, request: number, command: number, order: number, reason: number): void {
+    this.request(H_RECORDED, account, request, command, order, reason);
+  }
+
+  requestDuplicate(account: number, request: number, command: number, order: number, reason: number): void {
+    this.request(H_DUPLICATE, account, request, command, order, reason);
+  }
+
+  private request(header: number, account: number, request: number, command: number, order: number, reason: number): void {
+    const p = this.reserve(6);
+    const s = this.slots;
+    s[p] = header; s[p + 1] = account; s[p + 2] = request; s[p + 3] = command; s[p + 4] = order; s[p + 5] = reason;
   }
 }

@@ -9,6 +9,14 @@ export const LIMITS = {
   openOrders: 20_000_000,
   /** Transfer ids remembered for idempotent deposits and withdrawals. */
   transfers: 10_000_000,
+  /**
+   * Request ids remembered for idempotent retries, over all accounts (a FIFO): an id is
+   * forgotten once this many newer ones came in, or once it is `requestWindowUs` old.
+   */
+  recentRequests: 2_097_152,
+  requestWindowUs: 60_000_000,
+  /** API keys ever created (revoked ones included). */
+  apiKeys: 1_000_000,
   /** Largest decimal scale of an asset or a product's price/quantity. */
   scale: 18,
   /** Fee rates are basis points: 10,000 bps = 100 %. */

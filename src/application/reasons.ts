@@ -32,6 +32,7 @@ export const Reason = {
   TOO_MANY_OPEN_ORDERS: 27,
   LIMIT_REACHED: 28,
   UNKNOWN_COMMAND: 29,
+  UNKNOWN_API_KEY: 30,
 } as const;
 
 export type ReasonName = keyof typeof Reason;
@@ -67,6 +68,7 @@ const MESSAGES: Record<ReasonName, string> = {
   TOO_MANY_OPEN_ORDERS: 'the account has reached its open order limit',
   LIMIT_REACHED: 'an engine-wide limit is reached',
   UNKNOWN_COMMAND: 'unknown command type',
+  UNKNOWN_API_KEY: 'no such active API key',
 };
 
 const NAMES = new Map<number, ReasonName>(

@@ -16,7 +16,7 @@ import { checkProduct } from './products/validate.ts';
 import { State } from './state.ts';
 
 const MAGIC = 0x42535353; // "BSSS"
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
@@ -58,6 +58,12 @@ export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16)): Uin
   const transfers = [...state.transfers.entries()].sort((x, y) => x[0] - y[0]);
   put(transfers.length);
   for (const [id, t] of transfers) put(id, t.kind, t.account, t.asset, t.amount);
+  // Oldest first: the order in which they expire.
+  put(state.requests.size);
+  for (const r of state.requests.entries()) put(r.account, r.request, r.command, r.order, r.reason, r.timeUs);
+  const keys = state.apiKeys;
+  put(keys.count);
+  for (let key = 1; key <= keys.count; key++) put(keys.account[key], keys.salt1[key], keys.salt2[key], keys.revoked[key]);
   return out.bytes(start);
 }
 
@@ -142,9 +148,43 @@ export function decodeSnapshot(slots: Float64Array): State {
     state.transfers.set(id, { kind: r.int('transfer kind'), account: r.int('transfer account'),
       asset: r.int('transfer asset'), amount: r.int('transfer amount') });
   }
+  decodeRequests(r, state);
+  decodeApiKeys(r, state);
   if (!r.done) throw new SnapshotError('snapshot has bytes after its end');
   linkAccountOrders(state);
   return state;
+}
+
+function decodeRequests(r: Reader, state: State): void {
+  const count = r.count('request count', LIMITS.recentRequests);
+  let lastUs = 0;
+  for (let i = 0; i < count; i++) {
+    const account = r.int('request account');
+    const request = r.int('request id');
+    const command = r.int('request command');
+    const order = r.int('request order');
+    const reason = r.int('request reason');
+    const timeUs = r.int('request time');
+    const known = state.accounts.exists(account) && account > 0 && request > 0 && state.requests.find(account, request) === -1;
+    if (!known || timeUs < lastUs) throw new SnapshotError(`snapshot request ${request} of account ${account} is invalid`);
+    lastUs = timeUs;
+    state.requests.record(account, request, command, order, reason, timeUs);
+  }
+}
+
+function decodeApiKeys(r: Reader, state: State): void {
+  const count = r.count('API key count', LIMITS.apiKeys);
+  for (let key = 1; key <= count; key++) {
+    const account = r.int('API key account');
+    const salt1 = r.int('API key salt');
+    const salt2 = r.int('API key salt');
+    const revoked = r.int('API key revoked');
+    if (!state.accounts.exists(account) || account === 0 || (revoked !== 0 && revoked !== 1)) {
+      throw new SnapshotError(`snapshot API key ${key} is invalid`);
+    }
+    state.apiKeys.add(key, account, salt1, salt2);
+    if (revoked === 1) state.apiKeys.revoke(key);
+  }
 }
 
 function decodeAccounts(r: Reader, state: State, assetCount: number): void {

@@ -5,9 +5,11 @@
  */
 import { Accounts } from './accounts/accounts.ts';
 import { Assets } from './accounts/assets.ts';
+import { ApiKeys } from './keys/api-keys.ts';
 import { Levels } from './matching/levels.ts';
 import { Orders } from './matching/orders.ts';
 import type { Product } from './products/product.ts';
+import { RecentRequests } from './requests/recent-requests.ts';
 
 export interface TransferRecord {
   /** Event code of the original transfer: Deposited or Withdrawn. */
@@ -26,6 +28,8 @@ export class State {
   readonly products: (Product | undefined)[] = [undefined];
   readonly productsBySymbol = new Map<string, Product>();
   readonly transfers = new Map<number, TransferRecord>();
+  readonly requests = new RecentRequests();
+  readonly apiKeys = new ApiKeys();
   nextOrderId = 1;
   nextTradeId = 1;
   /** Timestamp (µs) of the last applied command; commands never go back in time. */

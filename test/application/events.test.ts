@@ -23,6 +23,8 @@ const HOT_WRITERS = {
   orderReduced: 'OrderReduced',
   stopTriggered: 'StopTriggered',
   rejected: 'Rejected',
+  requestRecorded: 'RequestRecorded',
+  requestDuplicate: 'RequestDuplicate',
 } as const satisfies Partial<Record<keyof EventBuffer, EventName>>;
 
 type WriterName = keyof typeof HOT_WRITERS;

@@ -49,7 +49,7 @@ function market(): Harness {
 
 function order(fields: Partial<CommandOf<'PlaceOrder'>> = {}): CommandOf<'PlaceOrder'> {
   return {
-    type: 'PlaceOrder', account: 1, product: 1, clientOrderId: 0, side: Side.Buy, orderType: OrderType.Limit,
+    type: 'PlaceOrder', request: 0, account: 1, product: 1, clientOrderId: 0, side: Side.Buy, orderType: OrderType.Limit,
     tif: TimeInForce.GTC, postOnly: 0, stp: Stp.CancelNewest, price: 10_000, qty: 1, quoteBudget: 0, stopPrice: 0, ...fields,
   };
 }
@@ -81,9 +81,9 @@ describe('safe-integer edges', () => {
   it('cancel, modify, cancel-all and transfers reject unsafe values with NOT_SAFE_INTEGER', () => {
     const h = market();
     for (const v of UNSAFE) {
-      assert.equal(h.rejectReason({ type: 'CancelOrder', account: 1, order: v, clientOrderId: 0 }), 'NOT_SAFE_INTEGER');
-      assert.equal(h.rejectReason({ type: 'CancelAll', account: v, product: 0 }), 'NOT_SAFE_INTEGER');
-      assert.equal(h.rejectReason({ type: 'ModifyOrder', account: 1, order: 1, clientOrderId: 0, price: v, qty: 1 }), 'NOT_SAFE_INTEGER');
+      assert.equal(h.rejectReason({ type: 'CancelOrder', request: 0, account: 1, order: v, clientOrderId: 0 }), 'NOT_SAFE_INTEGER');
+      assert.equal(h.rejectReason({ type: 'CancelAll', request: 0, account: v, product: 0 }), 'NOT_SAFE_INTEGER');
+      assert.equal(h.rejectReason({ type: 'ModifyOrder', request: 0, account: 1, order: 1, clientOrderId: 0, price: v, qty: 1 }), 'NOT_SAFE_INTEGER');
       assert.equal(h.rejectReason({ type: 'Deposit', transfer: 9, account: 1, asset: 2, amount: v }), 'NOT_SAFE_INTEGER');
       assert.equal(h.rejectReason({ type: 'Withdraw', transfer: v, account: 1, asset: 2, amount: 1 }), 'NOT_SAFE_INTEGER');
       assert.equal(h.rejectReason({ type: 'CreateAsset', code: 'X', scale: v }), 'NOT_SAFE_INTEGER');

@@ -40,7 +40,7 @@ function checkConservation(driver: Driver): void {
 }
 
 it(`random streams of ${COMMANDS_PER_RUN} commands keep every invariant`, () => {
-  const stats = { commands: 0, trades: 0, rejects: 0, triggered: 0, reasons: {} as Record<number, number> };
+  const stats = { commands: 0, trades: 0, rejects: 0, triggered: 0, requests: 0, duplicates: 0, reasons: {} as Record<number, number> };
   // The property draws a seed; the stream is sampled from it, so a failure reports one number.
   const details = fc.check(
     fc.property(fc.integer(), (seed) => {
@@ -65,12 +65,27 @@ it(`random streams of ${COMMANDS_PER_RUN} commands keep every invariant`, () => 
         stats.trades += events.filter((e) => e.type === 'Trade').length;
         stats.triggered += events.filter((e) => e.type === 'StopTriggered').length;
         const rejected = events.find((e) => e.type === 'Rejected');
+        const recorded = events.find((e) => e.type === 'RequestRecorded');
+        const duplicate = events.find((e) => e.type === 'RequestDuplicate');
+        if (recorded !== undefined) {
+          // The outcome follows the command's own events (stops it triggered run after it), and
+          // names the reject reason when there is one.
+          if (!events.some((e) => e.type === 'StopTriggered')) assert.equal(events[events.length - 1], recorded, 'RequestRecorded comes last');
+          assert.equal(recorded.reason, rejected?.reason ?? 0);
+          stats.requests++;
+        }
+        if (duplicate !== undefined) {
+          // A retry runs nothing: one event, the state unchanged but for the clock.
+          assert.equal(events.length, 1, 'a retried request yields exactly one event');
+          stats.duplicates++;
+          if (sample) assert.equal(hashAt(driver.engine.state, beforeTime), before, 'a retry changed the state');
+        }
         if (rejected !== undefined) {
           stats.rejects++;
           stats.reasons[rejected.reason] = (stats.reasons[rejected.reason] ?? 0) + 1;
-          assert.equal(events.length, 1, 'a rejected command yields exactly one event');
-          // A reject changes nothing but the engine's clock (the time of the last command).
-          if (sample) assert.equal(hashAt(driver.engine.state, beforeTime), before, 'a reject changed the state');
+          assert.equal(events.length, recorded === undefined ? 1 : 2, 'a rejected command yields exactly one Rejected (and its RequestRecorded)');
+          // A reject changes nothing but the engine's clock (and the record of its request id).
+          if (sample && recorded === undefined) assert.equal(hashAt(driver.engine.state, beforeTime), before, 'a reject changed the state');
         }
         const problems = checkInvariants(driver.engine.state);
         assert.deepEqual(problems, [], `after command ${i} ${JSON.stringify(command)}`);
@@ -97,4 +112,5 @@ it(`random streams of ${COMMANDS_PER_RUN} commands keep every invariant`, () => 
   assert.ok(stats.trades > stats.commands / 10, `too few trades: ${JSON.stringify(stats)}`);
   assert.ok(stats.rejects < stats.commands / 2, `too many rejects: ${JSON.stringify(stats)}`);
   assert.ok(stats.rejects > 0 && stats.triggered > 0, JSON.stringify(stats));
+  assert.ok(stats.requests > stats.commands / 10 && stats.duplicates > 0, `request ids too rare: ${JSON.stringify(stats)}`);
 });

@@ -203,7 +203,7 @@ export class ScenarioRun {
     const tif = TimeInForce[(row.tif || defaultTif) as keyof typeof TimeInForce] ?? Number(row.tif);
     const stp = row.stp ? STP[row.stp] ?? Number(row.stp) : Stp.CancelNewest;
     return {
-      type: 'PlaceOrder', account: this.account(row.account), product: this.productId(row.product),
+      type: 'PlaceOrder', request: 0, account: this.account(row.account), product: this.productId(row.product),
       clientOrderId: row['client id'] ? Number(row['client id']) : 0,
       side: row.side === 'sell' ? Side.Sell : Side.Buy, orderType: type, tif, postOnly: row['post only'] === 'yes' ? 1 : 0, stp,
       price: this.price(row.price), qty: this.qty(row.qty),
@@ -224,10 +224,10 @@ export class ScenarioRun {
     switch (row.command) {
       case 'place': return this.placeCommand(row);
       case 'cancel':
-        return { type: 'CancelOrder', account, order: this.order(row.order), clientOrderId: row['client id'] ? Number(row['client id']) : 0 };
-      case 'cancel all': return { type: 'CancelAll', account, product: row.product === 'all' ? 0 : this.productId(row.product) };
+        return { type: 'CancelOrder', request: 0, account, order: this.order(row.order), clientOrderId: row['client id'] ? Number(row['client id']) : 0 };
+      case 'cancel all': return { type: 'CancelAll', request: 0, account, product: row.product === 'all' ? 0 : this.productId(row.product) };
       case 'modify':
-        return { type: 'ModifyOrder', account, order: this.order(row.order),
+        return { type: 'ModifyOrder', request: 0, account, order: this.order(row.order),
           clientOrderId: row['client id'] ? Number(row['client id']) : 0, price: this.price(row.price), qty: this.qty(row.qty) };
       case 'deposit':
       case 'withdraw': {

@@ -43,7 +43,7 @@ function commands(orders: number, seed: number): Command[] {
   }
   for (let k = 0; k < orders; k++) {
     list.push({
-      type: 'PlaceOrder', account: randomInt(rand, 1, 3), product: 1, clientOrderId: 0,
+      type: 'PlaceOrder', request: 0, account: randomInt(rand, 1, 3), product: 1, clientOrderId: 0,
       side: rand() < 0.5 ? Side.Buy : Side.Sell, orderType: OrderType.Limit, tif: TimeInForce.GTC, postOnly: 0,
       stp: Stp.CancelNewest, price: randomInt(rand, 10_000, 10_040), qty: randomInt(rand, 1, 5000), quoteBudget: 0, stopPrice: 0,
     });

@@ -131,10 +131,10 @@ describe('decodeCommands record limit', () => {
   it('a small max is enforced exactly: 3 commands with max 2', () => {
     const batch: AnyRecord[] = [
       { type: 'CreateAccount' },
-      { type: 'CancelAll', account: 1, product: 2 },
-      { type: 'CancelOrder', account: 1, order: 9, clientOrderId: 0 },
+      { type: 'CancelAll', account: 1, product: 2, request: 7 },
+      { type: 'CancelOrder', account: 1, order: 9, clientOrderId: 0, request: 0 },
     ];
-    expectError(decodeCommands(encodeBatch(batch), 2), 'TOO_MANY_RECORDS', 8 + 24);
+    expectError(decodeCommands(encodeBatch(batch), 2), 'TOO_MANY_RECORDS', 8 + 32);
     assert.deepEqual(expectOk(decodeCommands(encodeBatch(batch), 3)), batch);
   });
 

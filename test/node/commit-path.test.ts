@@ -89,7 +89,7 @@ describe('the commit path', () => {
         const first = node.status().lastIndex + 1;
         const [asset, account, bad, overdraw, good] = await Promise.all([
           ...SETUP.map((c) => node.submit(c)),
-          node.submit({ type: 'PlaceOrder', account: 1, product: 9, clientOrderId: 0, side: 0, orderType: 1, tif: 1, postOnly: 0,
+          node.submit({ type: 'PlaceOrder', request: 0, account: 1, product: 9, clientOrderId: 0, side: 0, orderType: 1, tif: 1, postOnly: 0,
             stp: 1, price: 100, qty: 1, quoteBudget: 0, stopPrice: 0 }),
           node.submit({ type: 'Withdraw', transfer: 5, account: 1, asset: 1, amount: 1 }),
           node.submit(deposit(6)),

@@ -454,12 +454,12 @@ export class Cluster {
     }
     if (roll < 0.85) {
       return {
-        type: 'PlaceOrder', account, product: 1, clientOrderId: client.seq, side: this.rng.int(0, 1), orderType: OrderType.Limit,
+        type: 'PlaceOrder', request: 0, account, product: 1, clientOrderId: client.seq, side: this.rng.int(0, 1), orderType: OrderType.Limit,
         tif: this.rng.chance(0.2) ? TimeInForce.IOC : TimeInForce.GTC, postOnly: 0, stp: Stp.CancelNewest,
         price: this.rng.int(95, 105) * 100, qty: this.rng.int(1, 5) * 100, quoteBudget: 0, stopPrice: 0,
       };
     }
-    return { type: 'CancelAll', account, product: 1 };
+    return { type: 'CancelAll', request: 0, account, product: 1 };
   }
 }
 

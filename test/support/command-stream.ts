@@ -40,7 +40,9 @@ export type Recipe =
   | { kind: 'modify'; pick: number; priceStep: number; qtyDelta: number }
   | { kind: 'transfer'; deposit: boolean; account: number; asset: number; amount: number; transfer: number }
   | { kind: 'status'; product: number; status: number }
-  | { kind: 'garbage'; field: number; value: number };
+  | { kind: 'garbage'; field: number; value: number }
+  | { kind: 'retry'; pick: number }
+  | { kind: 'key'; account: number; revoke: boolean; pick: number };
 
 const account = fc.integer({ min: 1, max: ACCOUNTS });
 const product = fc.integer({ min: 1, max: 2 });
@@ -63,7 +65,13 @@ export const recipe: fc.Arbitrary<Recipe> = fc.oneof(
     status: fc.constantFrom(...Array<number>(8).fill(ProductStatus.Trading), ProductStatus.Halted, ProductStatus.Closed) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('garbage' as const), field: fc.integer({ min: 0, max: 5 }),
     value: fc.constantFrom(2 ** 53, -(2 ** 53), Number.NaN, Number.POSITIVE_INFINITY, 0.5, -1, Number.MAX_SAFE_INTEGER) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('retry' as const), pick: fc.nat({ max: 1 << 30 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('key' as const), account: fc.integer({ min: 0, max: ACCOUNTS + 1 }), revoke: fc.boolean(),
+    pick: fc.nat({ max: 40 }) }) },
 );
+
+/** Recent commands that carried a request id, for retries: at most this many. */
+const RETRYABLE = 256;
 
 export interface Placed {
   order: number;
@@ -80,6 +88,9 @@ export class Driver {
   readonly net = [0, 0, 0, 0];
   private readonly placed: Placed[] = [];
   private time = 1;
+  /** Every other account command carries a fresh request id; some are sent again later. */
+  private requests = 0;
+  private readonly retryable: Command[] = [];
 
   run(command: Command): void {
     const out = this.engine.out;
@@ -119,6 +130,17 @@ export class Driver {
   }
 
   command(r: Recipe): Command {
+    if (r.kind === 'retry') return this.retryable[r.pick % this.retryable.length] ?? { type: 'CreateAccount' };
+    const c = this.fresh(r);
+    if ('request' in c && this.requests++ % 2 === 0) {
+      c.request = this.requests;
+      if (this.retryable.length === RETRYABLE) this.retryable.shift();
+      this.retryable.push(c);
+    }
+    return c;
+  }
+
+  private fresh(r: Exclude<Recipe, { kind: 'retry' }>): Command {
     const state = this.engine.state;
     switch (r.kind) {
       case 'place': {
@@ -132,22 +154,22 @@ export class Driver {
         const budget = market && r.side === Side.Buy && r.budget === 1 ? r.qty * 2_000_000 : 0;
         const tif = market || stopMarket ? (budget === 0 && market && r.tif === TimeInForce.FOK ? r.tif : TimeInForce.IOC) : r.tif;
         return {
-          type: 'PlaceOrder', account: r.account, product: r.product, clientOrderId: r.clientId, side: r.side,
+          type: 'PlaceOrder', request: 0, account: r.account, product: r.product, clientOrderId: r.clientId, side: r.side,
           orderType: r.orderType, tif, postOnly: r.orderType === OrderType.Limit && tif === TimeInForce.GTC ? r.postOnly : 0, stp: r.stp, price: market || stopMarket ? 0 : price, qty: budget > 0 ? 0 : r.qty * lot,
           quoteBudget: budget, stopPrice: r.orderType === OrderType.StopLimit || stopMarket ? stop : 0,
         };
       }
       case 'cancel': {
         const o = this.pick(r.pick);
-        if (o === undefined) return { type: 'CancelOrder', account: 1, order: 1, clientOrderId: 0 };
+        if (o === undefined) return { type: 'CancelOrder', request: 0, account: 1, order: 1, clientOrderId: 0 };
         return r.byClient && o.clientId !== 0
-          ? { type: 'CancelOrder', account: o.account, order: 0, clientOrderId: o.clientId }
-          : { type: 'CancelOrder', account: o.account, order: o.order, clientOrderId: 0 };
+          ? { type: 'CancelOrder', request: 0, account: o.account, order: 0, clientOrderId: o.clientId }
+          : { type: 'CancelOrder', request: 0, account: o.account, order: o.order, clientOrderId: 0 };
       }
-      case 'cancelAll': return { type: 'CancelAll', account: r.account, product: r.product };
+      case 'cancelAll': return { type: 'CancelAll', request: 0, account: r.account, product: r.product };
       case 'modify': {
         const o = this.pick(r.pick);
-        if (o === undefined) return { type: 'ModifyOrder', account: 1, order: 1, clientOrderId: 0, price: 100, qty: 1 };
+        if (o === undefined) return { type: 'ModifyOrder', request: 0, account: 1, order: 1, clientOrderId: 0, price: 100, qty: 1 };
         const p = state.product(o.product);
         const slot = state.orders.slotOf(o.order);
         const tick = p?.tickSize ?? 1;
@@ -155,7 +177,7 @@ export class Driver {
         const priceTicks = slot >= 0 ? state.orders.price[slot] : this.reference(o.product);
         const total = slot >= 0 ? state.orders.leaves[slot] + state.orders.filled[slot] : 10;
         return {
-          type: 'ModifyOrder', account: o.account, order: o.order, clientOrderId: 0,
+          type: 'ModifyOrder', request: 0, account: o.account, order: o.order, clientOrderId: 0,
           price: Math.max(1, priceTicks + r.priceStep) * tick, qty: Math.max(1, total + r.qtyDelta) * lot,
         };
       }
@@ -163,14 +185,16 @@ export class Driver {
         return { type: r.deposit ? 'Deposit' : 'Withdraw', transfer: r.transfer, account: r.account, asset: r.asset, amount: r.amount };
       case 'status': {
         const p = state.product(r.product);
-        if (p === undefined) return { type: 'CancelAll', account: 1, product: 0 };
+        if (p === undefined) return { type: 'CancelAll', request: 0, account: 1, product: 0 };
         return { type: 'UpdateProduct', product: p.id, minQty: p.minQty, maxQty: p.maxQty, minNotional: p.minNotional,
           makerBps: p.makerBps, takerBps: p.takerBps, protectionTicks: p.protectionTicks, status: r.status };
       }
+      case 'key':
+        return r.revoke ? { type: 'RevokeApiKey', key: r.pick } : { type: 'CreateApiKey', account: r.account, salt1: r.pick, salt2: 7 };
       case 'garbage': {
         const fields = ['account', 'product', 'price', 'qty', 'clientOrderId', 'stopPrice'] as const;
         return {
-          type: 'PlaceOrder', account: 1, product: 1, clientOrderId: 0, side: Side.Buy, orderType: OrderType.Limit,
+          type: 'PlaceOrder', request: 0, account: 1, product: 1, clientOrderId: 0, side: Side.Buy, orderType: OrderType.Limit,
           tif: TimeInForce.GTC, postOnly: 0, stp: 1, price: 100, qty: 1, quoteBudget: 0, stopPrice: 0, [fields[r.field]]: r.value,
         };
       }
