@@ -202,6 +202,11 @@ export class Node {
     return this.subscribers.add(fromIndex, handler);
   }
 
+  /** This node's id in its cluster. */
+  get nodeId(): number {
+    return this.cluster.nodeId;
+  }
+
   status(): {
     lastIndex: number; commitIndex: number; applied: number; term: number; queued: number; snapshotIndex: number;
     role: string; leaderId: number; followers: ReturnType<Replicator['status']>['followers']; archive: ReturnType<Archive['stats']>;

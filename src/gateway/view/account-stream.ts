@@ -1,0 +1,54 @@
+/**
+ * The private updates of one entry, for the accounts that have listeners (nobody else's updates
+ * are made at all): order updates and fills as the events come, balances noted as they change
+ * and reported once each at the entry's end with their final values; then the request id of the
+ * entry is put on its sender's updates, and everything is delivered in order.
+ */
+import type { Accounts } from '../../application/accounts/accounts.ts';
+import { LIMITS } from '../../application/limits.ts';
+import type { Listeners } from './listeners.ts';
+import type { AccountUpdate } from './updates.ts';
+
+/** (account, asset) as one number: asset ids are at most LIMITS.assets. */
+const ASSET_KEYS = LIMITS.assets + 1;
+
+export class AccountStream {
+  private readonly pending: AccountUpdate[] = [];
+  /** The (account, asset) keys of balances the entry changed, in first-change order. */
+  private readonly balances = new Set<number>();
+
+  constructor(readonly listeners: Listeners<AccountUpdate>) {}
+
+  listening(account: number): boolean {
+    return this.listeners.has(account);
+  }
+
+  /** An update of an account that listens (the caller checked: the update is made only then). */
+  push(update: AccountUpdate): void {
+    this.pending.push(update);
+  }
+
+  balanceChanged(account: number, asset: number): void {
+    if (this.listeners.has(account)) this.balances.add(account * ASSET_KEYS + asset);
+  }
+
+  /** Ends the entry: its balance updates, its request id (0: none) on its sender's updates, delivery. */
+  finish(entryIndex: number, timestampUs: number, accounts: Accounts, request: number, requestAccount: number): void {
+    const pending = this.pending;
+    if (pending.length === 0 && this.balances.size === 0) return;
+    for (const key of this.balances) {
+      const account = Math.floor(key / ASSET_KEYS);
+      const asset = key - account * ASSET_KEYS;
+      const at = account * accounts.stride + asset;
+      pending.push({ kind: 'balance', entryIndex, timestampUs, account, request: 0, asset,
+        available: accounts.available[at], held: accounts.held[at] });
+    }
+    this.balances.clear();
+    if (request !== 0) {
+      for (const u of pending) if (u.account === requestAccount) u.request = request;
+    }
+    // Bounded by the updates of one entry.
+    for (const u of pending) this.listeners.deliver(u.account, u, entryIndex);
+    pending.length = 0;
+  }
+}
