@@ -28,7 +28,8 @@ export class Server {
     readonly node: Node,
     readonly view: View,
     private readonly following: Subscription,
-    private readonly http: FastifyInstance,
+    /** The HTTP gateway (its inject() serves in-process requests). */
+    readonly http: FastifyInstance,
   ) {}
 
   static async start(options: ServerOptions): Promise<Server> {
