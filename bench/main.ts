@@ -1,5 +1,6 @@
 /** `npm run bench -- NAME [--json] [--quick]`: runs one benchmark program and prints its figures. */
 import { benchArchive } from './archive/run.ts';
+import { benchGateway } from './gateway/run.ts';
 import { benchMatching } from './matching/run.ts';
 import { benchNode } from './node/run.ts';
 import { benchReplication } from './replication/run.ts';
@@ -10,6 +11,7 @@ const BENCHES: Record<string, (options: BenchOptions) => void | Promise<void>> =
   archive: benchArchive,
   node: benchNode,
   replication: benchReplication,
+  gateway: benchGateway,
 };
 
 const args = process.argv.slice(2);

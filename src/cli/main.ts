@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerArchiveCommands } from './archive.ts';
+import { registerClientCommands } from './client-commands.ts';
+import { registerNodeCommand } from './node.ts';
+import { registerStartCommand } from './start.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -13,5 +16,8 @@ const program = new Command('bourse')
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 registerArchiveCommands(program);
+registerNodeCommand(program);
+registerStartCommand(program);
+registerClientCommands(program);
 
 await program.parseAsync(process.argv);

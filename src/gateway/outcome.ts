@@ -1,9 +1,12 @@
 /**
  * The outcome of one command in its committed entry: for a command with a request id, its
  * RequestRecorded (first run) or RequestDuplicate (a retry: the first outcome, nothing ran);
- * otherwise the Rejected event if there is one.
+ * otherwise the Rejected event if there is one. Read from the entry's event records in place:
+ * this runs for every command a gateway answers, and decoding every event would not.
  */
-import type { Event } from '../application/events.ts';
+import { EventCode, F } from '../application/events.ts';
+import { headerSlots, headerType } from '../application/layout.ts';
+import type { CommittedEntry } from '../node/subscribers.ts';
 
 export interface Outcome {
   /** The order placed, cancelled or modified (0: none). */
@@ -14,12 +17,19 @@ export interface Outcome {
   duplicate: boolean;
 }
 
-export function outcomeOf(events: readonly Event[], account: number, request: number): Outcome {
-  for (const e of events) {
-    if ((e.type === 'RequestRecorded' || e.type === 'RequestDuplicate') && e.account === account && e.request === request) {
-      return { order: e.order, reason: e.reason, duplicate: e.type === 'RequestDuplicate' };
+const { RequestRecorded, RequestDuplicate, Rejected } = EventCode;
+const R = F.RequestRecorded;
+
+export function outcomeOf(entry: Pick<CommittedEntry, 'slots' | 'from' | 'to'>, account: number, request: number): Outcome {
+  const s = entry.slots;
+  let rejectedReason = 0;
+  // Bounded by the entry's records; each is at least its header.
+  for (let p = entry.from; p < entry.to; p += headerSlots(s[p])) {
+    const type = headerType(s[p]);
+    if ((type === RequestRecorded || type === RequestDuplicate) && s[p + R.account] === account && s[p + R.request] === request) {
+      return { order: s[p + R.order], reason: s[p + R.reason], duplicate: type === RequestDuplicate };
     }
+    if (type === Rejected && rejectedReason === 0) rejectedReason = s[p + F.Rejected.reason];
   }
-  const rejected = events.find((e) => e.type === 'Rejected');
-  return { order: 0, reason: rejected?.type === 'Rejected' ? rejected.reason : 0, duplicate: false };
+  return { order: 0, reason: rejectedReason, duplicate: false };
 }

@@ -6,6 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { KeyStore } from '../gateway/auth/key-store.ts';
+import type { BinaryLimits } from '../gateway/binary/limits.ts';
+import { BinaryGateway } from '../gateway/binary/server.ts';
 import { GATEWAY_LIMITS, type GatewayContext, type GatewayLimits } from '../gateway/context.ts';
 import { buildHttpGateway } from '../gateway/http/app.ts';
 import { View } from '../gateway/view/view.ts';
@@ -16,6 +18,8 @@ import type { Subscription } from './subscribers.ts';
 export interface ServerOptions extends NodeOptions {
   /** HTTP (REST + WebSocket) listen address; port 0 picks a free one. */
   http: { host: string; port: number };
+  /** Binary order-entry listen address (docs/protocol.md); port 0 picks a free one. None: no binary gateway. */
+  binary?: { host: string; port: number; limits?: Partial<BinaryLimits> };
   /** Operators' key for /v1/admin; never logged. */
   adminKey: string;
   /** The cluster's secret for deriving API key secrets: the same on every node; never logged. */
@@ -30,6 +34,8 @@ export class Server {
     private readonly following: Subscription,
     /** The HTTP gateway (its inject() serves in-process requests). */
     readonly http: FastifyInstance,
+    /** The binary order-entry gateway, if the options asked for one. */
+    readonly binary: BinaryGateway | undefined,
   ) {}
 
   static async start(options: ServerOptions): Promise<Server> {
@@ -38,6 +44,7 @@ export class Server {
     const node = await Node.open(options);
     const view = new View({ logger });
     const following = view.follow(node);
+    let http: FastifyInstance | undefined;
     try {
       await following.caughtUp;
       const members = options.cluster?.members ?? [];
@@ -49,11 +56,17 @@ export class Server {
           return m?.httpPort === undefined ? undefined : `http://${m.host}:${m.httpPort}`;
         },
       };
-      const { app } = await buildHttpGateway(ctx);
+      const { app, metrics } = await buildHttpGateway(ctx);
+      http = app;
       await app.listen({ host: options.http.host, port: options.http.port });
       logger.info({ url: `http://${options.http.host}:${(app.server.address() as AddressInfo).port}` }, 'gateway: HTTP listening');
-      return new Server(node, view, following, app);
+      const b = options.binary;
+      const binary = b === undefined ? undefined : await BinaryGateway.listen({
+        node, view, keys: ctx.keys, members, limits: b.limits, logger, connectionsGauge: metrics.binaryConnections,
+      }, b.host, b.port);
+      return new Server(node, view, following, app, binary);
     } catch (error) {
+      await http?.close();
       following.close();
       await node.close();
       throw error;
@@ -66,8 +79,17 @@ export class Server {
     return `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
-  /** Stops taking requests and connections, then closes the node (drained, synced). */
+  /** The binary order-entry port, if there is a binary gateway. */
+  get binaryPort(): number | undefined {
+    return this.binary?.port;
+  }
+
+  /**
+   * Stops taking requests and connections (binary sessions get their answers in flight, then
+   * SHUTTING_DOWN), then closes the node (drained, synced).
+   */
   async close(): Promise<void> {
+    await this.binary?.close();
     await this.http.close();
     this.following.close();
     await this.node.close();

@@ -112,6 +112,18 @@ describe('safe-integer edges', () => {
     assert.deepEqual(checkInvariants(h.engine.state), []);
   });
 
+  it('a market buy by budget whose protection limit passes the safe range is VALUE_OUT_OF_RANGE', () => {
+    // Regression (found by the REST fuzz test): a budget order has no quantity, so the overflow
+    // check multiplied by 0 and an OrderAccepted with an unsafe price was committed.
+    const h = market();
+    h.run({ type: 'Deposit', transfer: 1, account: 1, asset: 2, amount: 1_000_000 });
+    h.run({ type: 'Deposit', transfer: 2, account: 2, asset: 1, amount: 100_000 });
+    const sell = h.run(order({ account: 2, side: Side.Sell, price: MAX - 50, qty: 1 }));
+    assert.ok(sell.some((e) => e.type === 'OrderRested'), JSON.stringify(sell));
+    assert.equal(h.rejectReason(order({ orderType: OrderType.Market, tif: TimeInForce.IOC, price: 0, qty: 0, quoteBudget: 1_000_000 })), 'VALUE_OUT_OF_RANGE');
+    assert.deepEqual(checkInvariants(h.engine.state), []);
+  });
+
   it('a product whose tick × lot passes the safe range is INVALID_PRODUCT', () => {
     const h = market();
     assert.equal(h.rejectReason({

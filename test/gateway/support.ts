@@ -34,6 +34,20 @@ export async function startMarket(limits: Partial<GatewayLimits> = {}): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'bourse-gateway-'));
   const server = await Server.start({ dataDir: dir, fsync: 'never', http: { host: '127.0.0.1', port: 0 }, adminKey: ADMIN_KEY, keySecret: KEY_SECRET, limits });
   const admin = new RestClient(server.httpUrl, { adminKey: ADMIN_KEY });
+  const keys = await setUpMarket(admin);
+  return {
+    server, admin, keys,
+    alice: new RestClient(server.httpUrl, { key: keys[0] }),
+    bob: new RestClient(server.httpUrl, { key: keys[1] }),
+    async close() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Through the admin API: the assets, BTC-USD, and two funded accounts with a key each. */
+export async function setUpMarket(admin: RestClient, funds = { btc: '10', usd: '1000000' }): Promise<RestCredentials[]> {
   await expectStatus(admin.request('POST', '/v1/admin/assets', { code: 'BTC', scale: 8 }), 201);
   await expectStatus(admin.request('POST', '/v1/admin/assets', { code: 'USD', scale: 6 }), 201);
   await expectStatus(admin.request('POST', '/v1/admin/products', {
@@ -44,20 +58,12 @@ export async function startMarket(limits: Partial<GatewayLimits> = {}): Promise<
   for (let i = 1; i <= 2; i++) {
     const account = await expectStatus(admin.request('POST', '/v1/admin/accounts'), 201);
     assert.equal(account.accountId, i);
-    await expectStatus(admin.request('POST', '/v1/admin/deposits', { transferId: i * 10, accountId: i, asset: 'USD', amount: '1000000' }), 201);
-    await expectStatus(admin.request('POST', '/v1/admin/deposits', { transferId: i * 10 + 1, accountId: i, asset: 'BTC', amount: '10' }), 201);
+    await expectStatus(admin.request('POST', '/v1/admin/deposits', { transferId: i * 10, accountId: i, asset: 'USD', amount: funds.usd }), 201);
+    await expectStatus(admin.request('POST', '/v1/admin/deposits', { transferId: i * 10 + 1, accountId: i, asset: 'BTC', amount: funds.btc }), 201);
     const key = await expectStatus(admin.request('POST', '/v1/admin/api-keys', { accountId: i }), 201);
     keys.push({ keyId: key.keyId as number, secret: key.secret as string });
   }
-  return {
-    server, admin, keys,
-    alice: new RestClient(server.httpUrl, { key: keys[0] }),
-    bob: new RestClient(server.httpUrl, { key: keys[1] }),
-    async close() {
-      await server.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return keys;
 }
 
 export function limitOrder(requestId: number, side: 'buy' | 'sell', price: string, quantity: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -118,8 +118,10 @@ function place(state: State, c: Place, product: Product, out: EventBuffer, match
   }
   const budget = c.quoteBudget > 0;
   const notional = budget ? c.quoteBudget : valueTicks * lots * product.quotePerTickLot;
-  // A product of safe integers past 2^53 comes out unsafe in floating point, so this catches overflow.
-  if (!Number.isSafeInteger(limit * lots * product.quotePerTickLot)) return Reason.VALUE_OUT_OF_RANGE;
+  // A product of safe integers past 2^53 comes out unsafe in floating point, so this catches
+  // overflow. At least one lot: a budget order has no quantity, but its protection limit (best
+  // ask + protectionTicks) must still be a price one lot can trade at.
+  if (!Number.isSafeInteger(limit * Math.max(lots, 1) * product.quotePerTickLot)) return Reason.VALUE_OUT_OF_RANGE;
   if (notional < product.minNotional) return Reason.NOTIONAL_BELOW_MIN;
   if (c.postOnly === 1 && opposite.n > 0 && opposite.keys[opposite.n - 1] >= opposite.sign * limit) {
     return Reason.POST_ONLY_WOULD_CROSS;

@@ -5,7 +5,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   type ZodTypeProvider,
   hasZodFastifySchemaValidationErrors,
@@ -40,11 +40,20 @@ export interface HttpGateway {
 }
 
 export async function buildHttpGateway(ctx: GatewayContext): Promise<HttpGateway> {
-  const app = Fastify({ bodyLimit: ctx.limits.maxBodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: true });
+  const app = Fastify({
+    bodyLimit: ctx.limits.maxBodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: true,
+    // Refused before routing (a bad percent-encoding, a path parameter over 100 characters): the one error shape too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      void reply.code(status).send(new ApiError(status, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'PARAMETER_TOO_LONG' : 'BAD_URL', error.message).body());
+    },
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('rawBody', '');
   app.decorateRequest('account', 0);
+  // JSON bodies only: a body of any other type (fastify parses text/plain by default) would not be the signed rawBody.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
     try {
@@ -66,12 +75,16 @@ export async function buildHttpGateway(ctx: GatewayContext): Promise<HttpGateway
     if (error instanceof ApiError) return reply.code(error.status).send(error.body());
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issue = error.validation[0];
-      const where = issue?.instancePath ? `${error.validationContext ?? ''}${issue.instancePath.replaceAll('/', '.')}` : error.validationContext ?? 'request';
+      // instancePath is "/" for the whole body (or query...), "/price" for a field of it.
+      const path = (issue?.instancePath ?? '').split('/').filter((p) => p !== '').join('.');
+      const context = error.validationContext ?? 'request';
+      const where = path === '' ? context : `${context}.${path}`;
       return reply.code(400).send(new ApiError(400, 'INVALID_REQUEST', `${where}: ${issue?.message ?? 'invalid'}`).body());
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       const code = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'BODY_TOO_LARGE' : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
-      return reply.code(error.statusCode).send(new ApiError(error.statusCode, code, error.message).body());
+      const message = code === 'UNSUPPORTED_MEDIA_TYPE' ? 'request bodies are JSON: content-type: application/json' : error.message;
+      return reply.code(error.statusCode).send(new ApiError(error.statusCode, code, message).body());
     }
     ctx.logger.error({ err: error.message, url: request.url }, 'gateway: request failed');
     return reply.code(500).send(new ApiError(500, 'INTERNAL', 'the request failed inside the server').body());

@@ -30,6 +30,20 @@ function header(request: FastifyRequest, name: string): string {
   return typeof v === 'string' ? v : '';
 }
 
+/**
+ * Commands go to the leader only: a follower answers 421 with the leader's URL before it
+ * checks anything else — HTTP clients resend a 421 once by themselves, and a signature
+ * checked (and remembered) here would make that resend look like a replay.
+ */
+export function leaderOnly(ctx: GatewayContext): Hook {
+  return hook(() => {
+    const s = ctx.node.status();
+    if (s.role === 'leader') return;
+    const where = s.leaderId === 0 ? 'no leader is known yet (an election is running); retry shortly' : `node ${s.leaderId} leads`;
+    throw new ApiError(421, 'NOT_LEADER', `this node does not lead; ${where}`, { leader: { id: s.leaderId, url: ctx.memberUrl(s.leaderId) ?? null } });
+  });
+}
+
 export function signedRequests(ctx: GatewayContext): Hook {
   const verifier = new SignatureVerifier();
   const perKey = new RateLimiter(ctx.limits.keyRatePerSec, ctx.limits.keyBurst);

@@ -13,21 +13,27 @@ import { ProductUnits, accountUpdateJson, l2Json, levelsJson, tickerJson, tradeJ
 import { Symbol } from '../schemas.ts';
 import type { AccountUpdate } from '../view/updates.ts';
 import type { Api } from './api.ts';
+import { ApiError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 const PUBLIC = ['book', 'trades', 'ticker'] as const;
 const PRIVATE = ['orders', 'fills', 'balances'] as const;
 
+// Two kinds of subscribe share the op: a union on the channel inside the union on the op (zod
+// refuses two members with the same discriminator value, at the first parse).
 const ClientMessage = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('subscribe'), channel: z.enum(PUBLIC), symbol: Symbol, depth: z.int().min(1).max(1_000).default(50) }),
-  z.object({ op: z.literal('subscribe'), channel: z.enum(PRIVATE) }),
+  z.discriminatedUnion('channel', [
+    z.object({ op: z.literal('subscribe'), channel: z.enum(PUBLIC), symbol: Symbol, depth: z.int().min(1).max(1_000).default(50) }),
+    z.object({ op: z.literal('subscribe'), channel: z.enum(PRIVATE) }),
+  ]),
   z.object({ op: z.literal('unsubscribe'), channel: z.enum([...PUBLIC, ...PRIVATE]), symbol: Symbol.optional() }),
   z.object({ op: z.literal('login'), keyId: z.int().positive(), timestampMs: z.int(), signature: z.string().max(128) }),
   z.object({ op: z.literal('ping') }),
 ]);
 
-/** Close codes: 1008 policy (slow consumer, abuse), 1013 try again later (server full). */
+/** Close codes: 1008 policy (slow consumer, abuse), 1011 the server failed, 1013 try again later (server full). */
 const POLICY = 1008;
+const INTERNAL = 1011;
 const TRY_LATER = 1013;
 /** Messages a client may send per second (and at once). */
 const MESSAGES_PER_SEC = 50;
@@ -41,6 +47,8 @@ const KIND_OF_CHANNEL: Record<(typeof PRIVATE)[number], AccountUpdate['kind'][]>
 
 class WsSession {
   private account = 0;
+  /** The API key of the last login: its revocation ends the private channels. */
+  private keyId = 0;
   private readonly subscriptions = new Map<string, () => void>();
   private readonly limiter = new RateLimiter(MESSAGES_PER_SEC, MESSAGE_BURST, 1);
   private closed = false;
@@ -52,6 +60,10 @@ class WsSession {
   ) {}
 
   onMessage(data: Buffer, isBinary: boolean): void {
+    // A closed session (slow consumer, too many messages) hears nothing more: the socket still
+    // delivers messages while its closing handshake runs, and a subscription made then would
+    // never be removed.
+    if (this.closed) return;
     if (!this.limiter.take(0, this.ctx.nowMs())) return this.close(POLICY, `more than ${MESSAGES_PER_SEC} messages per second`);
     if (isBinary) return this.error('BAD_MESSAGE', 'messages are JSON text');
     let json: unknown;
@@ -69,7 +81,11 @@ class WsSession {
     switch (m.op) {
       case 'ping': return this.send({ type: 'pong' });
       case 'login': return this.login(m.keyId, m.timestampMs, m.signature);
-      case 'unsubscribe': return this.unsubscribe(`${m.channel}:${m.symbol ?? ''}`, m.channel, m.symbol);
+      case 'unsubscribe': {
+        // Private channels are per connection, not per product: a symbol there means nothing.
+        const symbol = (PRIVATE as readonly string[]).includes(m.channel) ? undefined : m.symbol;
+        return this.unsubscribe(`${m.channel}:${symbol ?? ''}`, m.channel, symbol);
+      }
       case 'subscribe': return 'symbol' in m ? this.subscribePublic(m.channel, m.symbol, m.depth) : this.subscribePrivate(m.channel);
     }
   }
@@ -81,6 +97,7 @@ class WsSession {
     if (!check.ok) return this.error(check.code, check.message);
     if (this.account !== 0 && this.account !== credentials.account) return this.error('ALREADY_LOGGED_IN', 'this connection belongs to another account');
     this.account = credentials.account;
+    this.keyId = keyId;
     this.send({ type: 'logged_in', accountId: this.account });
   }
 
@@ -118,6 +135,8 @@ class WsSession {
     const view = this.ctx.view;
     this.send({ type: 'subscribed', channel });
     this.listen(key, () => view.onAccount(this.account, (update) => {
+      // A key revoked since the login gets nothing more: the connection is closed at the account's next update.
+      if (!view.state.apiKeys.active(this.keyId)) return this.close(POLICY, 'the API key was revoked');
       if (kinds.includes(update.kind)) this.send({ type: 'update', ...accountUpdateJson(update, view) });
     }));
   }
@@ -174,19 +193,33 @@ class WsSession {
 export function webSocketRoutes(api: Api, ctx: GatewayContext, metrics: Metrics): void {
   const verifier = new SignatureVerifier();
   let connections = 0;
-  api.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket) => {
-    if (connections >= ctx.limits.wsMaxConnections) {
-      socket.close(TRY_LATER, `at most ${ctx.limits.wsMaxConnections} connections`);
-      return;
-    }
-    connections++;
-    metrics.wsConnections.inc();
-    const session = new WsSession(socket, ctx, verifier);
-    socket.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
-    socket.on('close', () => {
-      session.close();
-      connections--;
-      metrics.wsConnections.dec();
-    });
+  api.route({
+    method: 'GET', url: '/v1/ws', schema: { hide: true },
+    // A plain HTTP request (no upgrade) gets the API's error shape, not an empty 404.
+    handler: (_request, reply) => reply.code(426).header('upgrade', 'websocket')
+      .send(new ApiError(426, 'UPGRADE_REQUIRED', '/v1/ws is a WebSocket endpoint: connect with an upgrade request').body()),
+    wsHandler: (socket) => {
+      if (connections >= ctx.limits.wsMaxConnections) {
+        socket.close(TRY_LATER, `at most ${ctx.limits.wsMaxConnections} connections`);
+        return;
+      }
+      connections++;
+      metrics.wsConnections.inc();
+      const session = new WsSession(socket, ctx, verifier);
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        // A failure in one session ends that session, never the node (an exception here would be uncaught).
+        try {
+          session.onMessage(data, isBinary);
+        } catch (error) {
+          ctx.logger.error({ err: (error as Error).message }, 'gateway: WebSocket message failed');
+          session.close(INTERNAL, 'internal error');
+        }
+      });
+      socket.on('close', () => {
+        session.close();
+        connections--;
+        metrics.wsConnections.dec();
+      });
+    },
   });
 }

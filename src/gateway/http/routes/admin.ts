@@ -10,7 +10,7 @@ import { newSalts, deriveKeySecret } from '../../auth/key-secrets.ts';
 import { formatDecimal, parseDecimal, parseMultiple } from '../../decimal.ts';
 import { PRODUCT_STATUS, balanceJson, productJson } from '../../representation.ts';
 import type { Api } from '../api.ts';
-import { adminRequests } from '../auth.ts';
+import { adminRequests, leaderOnly } from '../auth.ts';
 import { ApiError, rejectError } from '../errors.ts';
 import { Balance, Decimal, Id, IdParam, Product, Symbol, errors } from '../../schemas.ts';
 import type { Submit } from '../submit.ts';
@@ -18,10 +18,16 @@ import { productOf } from './market.ts';
 
 const AssetCode = z.string().min(1).max(24).regex(/^[A-Za-z0-9._-]+$/);
 const Status = z.enum(['trading', 'halted', 'closed']);
+/**
+ * A market order's limit is its reference price plus or minus this many ticks: bounded so that
+ * the limit stays far inside the safe integers (the engine does not check it for a market buy
+ * by budget, which has no quantity to bound the order's value).
+ */
+const ProtectionTicks = z.int().min(1).max(1_000_000_000);
 const ProductBody = z.object({
   symbol: Symbol, base: AssetCode, quote: AssetCode, priceScale: z.int().min(0).max(18), quantityScale: z.int().min(0).max(18),
   tickSize: Decimal, lotSize: Decimal, minQuantity: Decimal, maxQuantity: Decimal, minNotional: Decimal.default('0'),
-  makerFeeBps: z.int().min(-10_000).max(10_000), takerFeeBps: z.int().min(0).max(10_000), protectionTicks: z.int().min(1),
+  makerFeeBps: z.int().min(-10_000).max(10_000), takerFeeBps: z.int().min(0).max(10_000), protectionTicks: ProtectionTicks,
   status: Status.default('trading'),
 });
 const Transfer = z.object({ transferId: z.int().positive(), accountId: z.int().min(0), asset: AssetCode, amount: Decimal });
@@ -42,7 +48,9 @@ function firstEvent(events: readonly Event[]): Event {
 
 export function adminRoutes(api: Api, ctx: GatewayContext, submit: Submit): void {
   const view = ctx.view;
-  const preHandler = adminRequests(ctx);
+  const preHandler = [leaderOnly(ctx), adminRequests(ctx)];
+  /** Reads and snapshots: any node. */
+  const anyNode = adminRequests(ctx);
   const security = [{ admin: [] }];
   const run = async (command: Command): Promise<{ event: Event; index: number }> => {
     const entry = await submit(command);
@@ -86,7 +94,7 @@ export function adminRoutes(api: Api, ctx: GatewayContext, submit: Submit): void
       tags: ['admin'], summary: 'Change a product\'s status, limits or fees (closing it cancels its open orders)', security,
       params: z.object({ symbol: Symbol }),
       body: z.object({ status: Status.optional(), minQuantity: Decimal.optional(), maxQuantity: Decimal.optional(), minNotional: Decimal.optional(),
-        makerFeeBps: z.int().min(-10_000).max(10_000).optional(), takerFeeBps: z.int().min(0).max(10_000).optional(), protectionTicks: z.int().min(1).optional() }),
+        makerFeeBps: z.int().min(-10_000).max(10_000).optional(), takerFeeBps: z.int().min(0).max(10_000).optional(), protectionTicks: ProtectionTicks.optional() }),
       response: { 200: Product, ...errors },
     },
   }, async (request) => {
@@ -111,7 +119,7 @@ export function adminRoutes(api: Api, ctx: GatewayContext, submit: Submit): void
   });
 
   api.get('/v1/admin/accounts/:accountId/balances', {
-    preHandler, schema: { tags: ['admin'], security, params: z.object({ accountId: z.string().regex(/^\d{1,16}$/).transform(Number) }),
+    preHandler: anyNode, schema: { tags: ['admin'], security, params: z.object({ accountId: z.string().regex(/^\d{1,16}$/).transform(Number) }),
       response: { 200: z.array(Balance), ...errors } },
   }, (request) => {
     const balances = view.balances(request.params.accountId);
@@ -138,6 +146,20 @@ export function adminRoutes(api: Api, ctx: GatewayContext, submit: Submit): void
   }, async (request) => {
     await run({ type: 'RevokeApiKey', key: request.params.keyId });
     return { keyId: request.params.keyId, revoked: true };
+  });
+
+  api.post('/v1/admin/snapshot', {
+    preHandler: anyNode, schema: {
+      tags: ['admin'], summary: 'Take a snapshot of this node\'s committed state now (built off the command path)', security,
+      response: { 201: z.object({ index: z.number(), term: z.number(), stateHash: z.string(), ms: z.number() }), ...errors },
+    },
+  }, async (_request, reply) => {
+    try {
+      const r = await ctx.node.snapshot();
+      return await reply.code(201).send({ index: r.index, term: r.term, stateHash: r.stateHash, ms: Math.round(r.ms) });
+    } catch (error) {
+      throw new ApiError(409, 'SNAPSHOT_FAILED', (error as Error).message.replace(/^[A-Z_]+: /, ''));
+    }
   });
 
   for (const [path, type] of [['/v1/admin/deposits', 'Deposit'], ['/v1/admin/withdrawals', 'Withdraw']] as const) {

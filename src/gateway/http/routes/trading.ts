@@ -13,7 +13,7 @@ import { outcomeOf } from '../../outcome.ts';
 import { ORDER_TYPES, ProductUnits, SELF_TRADE, SIDES, TIME_IN_FORCE, balanceJson, fillJson, orderJson } from '../../representation.ts';
 import type { OrderView, ProductInfo } from '../../view/reads.ts';
 import type { Api } from '../api.ts';
-import { signedRequests } from '../auth.ts';
+import { leaderOnly, signedRequests } from '../auth.ts';
 import { ApiError, rejectError } from '../errors.ts';
 import { Balance, Decimal, Fill, IdParam, Order, type OrderJson, RequestId, Symbol, errors } from '../../schemas.ts';
 import type { Submit } from '../submit.ts';
@@ -65,6 +65,7 @@ function placeCommand(body: z.infer<typeof PlaceBody>, p: ProductInfo, account: 
 export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): void {
   const view = ctx.view;
   const authenticate = signedRequests(ctx);
+  const command = [leaderOnly(ctx), authenticate];
   const security = [{ apiKey: [] }];
   const orderJsonOf = (o: OrderView | undefined): OrderJson | null => {
     const p = o === undefined ? undefined : view.product(o.product);
@@ -73,13 +74,13 @@ export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): vo
   /** Runs an order command; a reject is an error, a retry answers with the first outcome. */
   const run = async (command: CommandOf<'PlaceOrder'> | CommandOf<'CancelOrder'> | CommandOf<'ModifyOrder'>, account: number) => {
     const entry = await submit(command, account);
-    const outcome = outcomeOf(entry.events, account, command.request);
+    const outcome = outcomeOf(entry, account, command.request);
     if (outcome.reason !== 0) throw rejectError(outcome.reason, { requestId: command.request, duplicate: outcome.duplicate });
     return { requestId: command.request, duplicate: outcome.duplicate, entryIndex: entry.index, order: orderJsonOf(view.order(account, outcome.order)) };
   };
 
   api.post('/v1/orders', {
-    preHandler: authenticate,
+    preHandler: command,
     schema: { tags: ['orders'], summary: 'Place an order', security, body: PlaceBody, response: { 200: OrderAnswer, 201: OrderAnswer, ...errors } },
   }, async (request, reply) => {
     const p = productOf(ctx, request.body.symbol);
@@ -88,18 +89,18 @@ export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): vo
   });
 
   api.delete('/v1/orders/:orderId', {
-    preHandler: authenticate,
+    preHandler: command,
     schema: { tags: ['orders'], summary: 'Cancel an order', security, params: OrderParams, querystring: WithRequest, response: { 200: OrderAnswer, ...errors } },
   }, (request) => run({ type: 'CancelOrder', request: request.query.requestId, account: request.account, order: request.params.orderId, clientOrderId: 0 }, request.account));
 
   api.delete('/v1/orders/by-client-id/:clientOrderId', {
-    preHandler: authenticate,
+    preHandler: command,
     schema: { tags: ['orders'], summary: 'Cancel an order by its client order id', security, params: z.object({ clientOrderId: IdParam }),
       querystring: WithRequest, response: { 200: OrderAnswer, ...errors } },
   }, (request) => run({ type: 'CancelOrder', request: request.query.requestId, account: request.account, order: 0, clientOrderId: request.params.clientOrderId }, request.account));
 
   api.patch('/v1/orders/:orderId', {
-    preHandler: authenticate,
+    preHandler: command,
     schema: {
       tags: ['orders'], summary: 'Modify an order: a smaller quantity keeps its place; a new price or more quantity loses it', security, params: OrderParams,
       body: z.object({ requestId: RequestId, price: Decimal.optional(), quantity: Decimal.optional().describe('the new total quantity, filled part included') }),
@@ -118,7 +119,7 @@ export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): vo
   });
 
   api.delete('/v1/orders', {
-    preHandler: authenticate,
+    preHandler: command,
     schema: {
       tags: ['orders'], summary: 'Cancel all open orders of the account (of one product if given)', security,
       querystring: WithRequest.extend({ symbol: Symbol.optional() }),
@@ -128,7 +129,7 @@ export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): vo
     const product = request.query.symbol === undefined ? 0 : productOf(ctx, request.query.symbol).id;
     const command = { type: 'CancelAll', request: request.query.requestId, account: request.account, product } as const;
     const entry = await submit(command, request.account);
-    const outcome = outcomeOf(entry.events, request.account, command.request);
+    const outcome = outcomeOf(entry, request.account, command.request);
     if (outcome.reason !== 0) throw rejectError(outcome.reason, { requestId: command.request, duplicate: outcome.duplicate });
     const cancelled = entry.events.flatMap((e) => (e.type === 'OrderCancelled' ? [e.order] : []));
     return { requestId: command.request, duplicate: outcome.duplicate, entryIndex: entry.index, cancelled };

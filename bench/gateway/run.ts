@@ -1,0 +1,214 @@
+/**
+ * `npm run bench -- gateway`: a 3-node cluster of `bourse node` processes (2 replicas, fsync
+ * `always`) on this machine, loaded from this process over loopback. Binary order entry:
+ * connections pipelined up to the server's in-flight limit — committed orders/s in a closed
+ * loop, then open-loop latency at 25, 50 and 75% of that rate (from each order's scheduled
+ * time to its last report, so queueing shows). REST: the same with signed requests.
+ * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OrderConnection } from '../../src/client/order-connection.ts';
+import { RestClient, type RestCredentials } from '../../src/client/rest-client.ts';
+import type { MessageOf, ServerMessage } from '../../src/gateway/binary/messages.ts';
+import { setUpMarket } from '../../test/gateway/support.ts';
+import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/server-cluster.ts';
+import { type BenchOptions, percentile, round } from '../stats.ts';
+
+interface Result {
+  case: string;
+  [figure: string]: number | string;
+}
+
+const PRICE = 10_000;
+/** Request ids never repeat for an account: each connection ever opened takes its own range. */
+const REQUESTS_PER_CONNECTION = 100_000_000;
+let connectionsOpened = 0;
+/** REST request ids start far above the binary connections' ranges. */
+const REST_REQUESTS = 8_000_000_000_000_000;
+
+/** One connection's orders: all buys or all sells at PRICE, one lot each. */
+class Trader {
+  private nextRequest = 1 + connectionsOpened++ * REQUESTS_PER_CONNECTION;
+  /** Request -> its scheduled time (ms). */
+  private readonly sentAt = new Map<number, number>();
+  inFlight = 0;
+  /** Set when the bench ends the connection itself. */
+  ending = false;
+
+  connection!: OrderConnection;
+
+  constructor(
+    private readonly side: number,
+    private readonly onDone: (request: number, scheduledMs: number) => void,
+  ) {}
+
+  order(scheduledMs: number): MessageOf<'PlaceOrder'> {
+    const request = this.nextRequest++;
+    this.sentAt.set(request, scheduledMs);
+    this.inFlight++;
+    return { type: 'PlaceOrder', request, product: 1, side: this.side, orderType: 1, tif: 1, price: PRICE, qty: 1, quoteBudget: 0,
+      stopPrice: 0, clientOrderId: 0, postOnly: 0, stp: 1 };
+  }
+
+  receive(m: ServerMessage): void {
+    if (m.type === 'Error') throw new Error(`the server refused request ${m.request}: ${m.message}`);
+    if (m.type !== 'ExecutionReport' || m.request === 0 || m.last !== 1) return;
+    const at = this.sentAt.get(m.request);
+    if (at === undefined) return;
+    this.sentAt.delete(m.request);
+    this.inFlight--;
+    this.onDone(m.request, at);
+  }
+}
+
+async function traders(leader: ServerMember, keys: RestCredentials[], perSide: number, onDone: (request: number, scheduledMs: number) => void): Promise<Trader[]> {
+  const list: Trader[] = [];
+  for (let i = 0; i < perSide * 2; i++) {
+    const key = keys[i % 2];
+    const trader = new Trader(i % 2, onDone);
+    trader.connection = await OrderConnection.open(leader.host, leader.binaryPort, { keyId: key.keyId, secret: Buffer.from(key.secret, 'hex') }, {
+      message: (m) => trader.receive(m),
+      closed: (reason) => {
+        if (!trader.ending) throw new Error(`a bench connection closed: ${reason}`);
+      },
+    }, 5_000);
+    list.push(trader);
+  }
+  return list;
+}
+
+function endAll(list: Trader[]): void {
+  for (const t of list) {
+    t.ending = true;
+    t.connection.end('done');
+  }
+}
+
+function latencies(samples: number[]): { p50_us: number; p99_us: number; p999_us: number } {
+  const sorted = Float64Array.from(samples).sort();
+  return { p50_us: round(percentile(sorted, 50) * 1000, 0), p99_us: round(percentile(sorted, 99) * 1000, 0), p999_us: round(percentile(sorted, 99.9) * 1000, 0) };
+}
+
+/** Every connection keeps its window full until `total` orders are done. */
+async function binaryMax(leader: ServerMember, keys: RestCredentials[], total: number): Promise<number> {
+  let done = 0;
+  let sent = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let refill = false;
+  const list = await traders(leader, keys, 4, () => {
+    if (++done === total) finish();
+    if (!refill) {
+      refill = true;
+      setImmediate(fill);
+    }
+  });
+  // One write per connection per turn: the window's free slots in one batch.
+  const fill = (): void => {
+    refill = false;
+    const now = performance.now();
+    for (const t of list) {
+      const batch: MessageOf<'PlaceOrder'>[] = [];
+      while (t.inFlight < t.connection.maxInFlight && sent < total) {
+        batch.push(t.order(now));
+        sent++;
+      }
+      t.connection.sendAll(batch);
+    }
+  };
+  const start = performance.now();
+  fill();
+  await finished;
+  const seconds = (performance.now() - start) / 1000;
+  endAll(list);
+  return total / seconds;
+}
+
+/** Orders at `rate`/s, each sent at its scheduled time (or as soon as its connection has room). */
+async function binaryOpenLoop(leader: ServerMember, keys: RestCredentials[], rate: number, seconds: number): Promise<{ ops_per_sec: number; p50_us: number; p99_us: number; p999_us: number }> {
+  const total = Math.round(rate * seconds);
+  const samples: number[] = [];
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const list = await traders(leader, keys, 4, (_request, scheduledMs) => {
+    samples.push(performance.now() - scheduledMs);
+    if (samples.length === total) finish();
+  });
+  const start = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
+    const batches = list.map(() => [] as MessageOf<'PlaceOrder'>[]);
+    for (let k = 0; sent < due && k < list.length * 1_000; k++) {
+      const i = sent % list.length;
+      if (list[i].inFlight >= list[i].connection.maxInFlight) break;
+      batches[i].push(list[i].order(start + (sent / rate) * 1000));
+      sent++;
+    }
+    list.forEach((t, i) => t.connection.sendAll(batches[i]));
+    if (sent === total) clearInterval(timer);
+  }, 1);
+  await finished;
+  const elapsed = (performance.now() - start) / 1000;
+  endAll(list);
+  return { ops_per_sec: round(total / elapsed, 0), ...latencies(samples) };
+}
+
+/** `concurrency` signed REST clients, each placing its next order once the last is answered. */
+async function restLoad(url: string, keys: RestCredentials[], total: number, concurrency: number, rate = 0): Promise<{ ops_per_sec: number; p50_us: number; p99_us: number; p999_us: number }> {
+  const clients = keys.map((key) => new RestClient(url, { key }));
+  const samples: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  const worker = async (w: number): Promise<void> => {
+    for (let i = next++; i < total; i = next++) {
+      const scheduled = rate > 0 ? start + (i / rate) * 1000 : performance.now();
+      const wait = scheduled - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const side = w % 2;
+      const r = await clients[side].request('POST', '/v1/orders', { requestId: REST_REQUESTS + i + (rate > 0 ? 10_000_000 : 0), symbol: 'BTC-USD', side: side === 0 ? 'buy' : 'sell', type: 'limit', price: '100', quantity: '0.0001' });
+      if (r.status !== 201) throw new Error(`REST order refused: ${r.status} ${JSON.stringify(r.body)}`);
+      samples.push(performance.now() - scheduled);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  return { ops_per_sec: round(total / ((performance.now() - start) / 1000), 0), ...latencies(samples) };
+}
+
+export async function benchGateway(options: BenchOptions): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bourse-bench-gateway-'));
+  const cluster = await ServerCluster.start({ dir, nodes: 3, fsync: 'always' });
+  const results: Result[] = [];
+  const say = (r: Result): void => {
+    results.push(r);
+    if (!options.json) console.log(Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', '));
+  };
+  try {
+    const leader = cluster.members[(await cluster.leader()) - 1];
+    const url = cluster.url(leader.id);
+    const keys = await setUpMarket(new RestClient(url, { adminKey: ADMIN_KEY }), { btc: '100000', usd: '1000000000' });
+    const total = options.quick ? 100_000 : 400_000;
+    await binaryMax(leader, keys, total / 4);
+    const max = await binaryMax(leader, keys, total);
+    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: 8, replicas: 2, fsync: 'always' });
+    for (const share of [25, 50, 75]) {
+      const rate = Math.round((max * share) / 100);
+      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...(await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8)) });
+    }
+    const rest = await restLoad(url, keys, options.quick ? 10_000 : 40_000, 64);
+    say({ case: 'rest_max', ops_per_sec: rest.ops_per_sec, concurrency: 64 });
+    const restRate = Math.round(rest.ops_per_sec / 2);
+    say({ case: 'rest_50pct', offered_per_sec: restRate, ...(await restLoad(url, keys, restRate * (options.quick ? 3 : 8), 256, restRate)) });
+  } finally {
+    await cluster.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (options.json) console.log(JSON.stringify({ bench: 'gateway', results }));
+}

@@ -1,0 +1,115 @@
+/**
+ * One connection's reports, in commit order, each once.
+ *
+ * The reports themselves come from one source: the committed view's updates of the account
+ * (orders as each event left them). What the view cannot say is which of them answer this
+ * connection's requests, nor the answers that change no order (a Duplicate, a CancelAll that
+ * found nothing): for that, each submit's committed entry gives the request's entry index and
+ * outcome. The view tags an account's updates of an entry with the entry's request id if the
+ * account sent it, else 0 (view/updates.ts), so per entry:
+ *
+ * - one of this connection's requests committed in it: the updates are its answer;
+ * - tagged 0: they are unsolicited (another account's command, an admin's, a trigger);
+ * - tagged with another request: another connection of the account sent it; its answer goes
+ *   there, not here.
+ *
+ * The two sources run on different schedules: the node resolves a submit's promise (a
+ * microtask) and then, in the same synchronous step, hands the entry to the view, whose
+ * listeners run at once. So both are collected here and handed out together later, in a
+ * macrotask, merged by entry index, and only up to the view's last entry: by then every answer
+ * of an entry the view has applied has arrived (the node resolves it before anyone can see the
+ * entry committed), and an answer of an entry the view has not reached yet waits for it.
+ */
+import { assert, fail } from '../../application/assert.ts';
+import type { Outcome } from '../outcome.ts';
+import type { AccountUpdate } from '../view/updates.ts';
+import type { ExecutionReport } from './messages.ts';
+import { type UnitsOf, answerWithoutUpdates, appendReports } from './reports.ts';
+
+/** A request of the connection, committed. */
+export interface Answer {
+  request: number;
+  entryIndex: number;
+  timestampUs: number;
+  outcome: Outcome;
+  cancelAll: boolean;
+}
+
+export interface ReportSink {
+  /** A request's reports, the last one marked `last`. */
+  answer(request: number, reports: ExecutionReport[]): void;
+  unsolicited(report: ExecutionReport): void;
+}
+
+export class CommitOrder {
+  /** The account's updates not handed out yet, in commit order: those of the entries of one turn. */
+  private readonly updates: AccountUpdate[] = [];
+  /** Answers not handed out yet, in commit order; at most the session's requests in flight. */
+  private readonly answers: Answer[] = [];
+  private answersHead = 0;
+  /** Entries up to here have been handed out. */
+  private drainedIndex = 0;
+
+  /** An update of the account from the view. */
+  onUpdate(update: AccountUpdate): void {
+    // Balances have no report; not keeping them keeps the queue to the reports' updates.
+    if (update.kind !== 'balance') this.updates.push(update);
+  }
+
+  /** A request of the connection committed. */
+  onAnswer(answer: Answer): void {
+    assert(answer.entryIndex > this.drainedIndex, 'an answer arrives before its entry is handed out');
+    const previous = this.answers.at(-1);
+    assert(previous === undefined || previous.entryIndex < answer.entryIndex, 'answers arrive in commit order');
+    this.answers.push(answer);
+  }
+
+  /** Answers wait for the view to reach their entries. */
+  get waiting(): boolean {
+    return this.answersHead < this.answers.length;
+  }
+
+  /** Hands out the reports of every entry up to `horizon` (the view's last entry), in entry order. */
+  drain(horizon: number, unitsOf: UnitsOf, sink: ReportSink): void {
+    const { updates, answers } = this;
+    let u = 0;
+    // Bounded: each pass consumes an answer or at least one update.
+    for (;;) {
+      const answer = this.answersHead < answers.length ? answers[this.answersHead] : undefined;
+      const entry = Math.min(answer?.entryIndex ?? Infinity, u < updates.length ? updates[u].entryIndex : Infinity);
+      if (entry > horizon) break;
+      let end = u;
+      while (end < updates.length && updates[end].entryIndex === entry) end++;
+      const tag = end > u ? updates[u].request : 0;
+      if (end > u && tag === 0) {
+        const reports: ExecutionReport[] = [];
+        appendReports(updates, u, end, 0, unitsOf, reports);
+        for (const r of reports) sink.unsolicited(r);
+      }
+      if (answer !== undefined && answer.entryIndex === entry) {
+        this.answersHead++;
+        sink.answer(answer.request, this.answerOf(answer, u, tag === answer.request ? end : u, unitsOf));
+      }
+      u = end;
+    }
+    this.drainedIndex = Math.max(this.drainedIndex, horizon);
+    updates.splice(0, u);
+    if (this.answersHead === answers.length) {
+      answers.length = 0;
+      this.answersHead = 0;
+    }
+  }
+
+  /** The reports of `answer`: those of `updates[from, to)`, or the one an answer without updates has. */
+  private answerOf(answer: Answer, from: number, to: number, unitsOf: UnitsOf): ExecutionReport[] {
+    const reports: ExecutionReport[] = [];
+    appendReports(this.updates, from, to, answer.request, unitsOf, reports);
+    if (reports.length === 0) {
+      const only = answerWithoutUpdates(answer.outcome, answer.cancelAll, answer.request, answer.entryIndex, answer.timestampUs)
+        ?? fail(`request ${answer.request} (entry ${answer.entryIndex}) has no report`);
+      reports.push(only);
+    }
+    reports[reports.length - 1].last = 1;
+    return reports;
+  }
+}
