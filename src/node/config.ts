@@ -35,6 +35,19 @@ export const NodeConfig = z.strictObject({
     keep: z.int().min(1).max(100).default(3),
   }).default({ everyEntries: 1_000_000, everyMs: 600_000, keep: 3 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** Gateway limits (src/gateway/context.ts GATEWAY_LIMITS): any subset. */
+  limits: z.strictObject({
+    maxBodyBytes: z.int().min(1_024).optional(),
+    keyRatePerSec: z.int().min(1).optional(),
+    keyBurst: z.int().min(1).optional(),
+    keyInFlight: z.int().min(1).optional(),
+    addressRatePerSec: z.int().min(1).optional(),
+    addressBurst: z.int().min(1).optional(),
+    wsMaxBufferedBytes: z.int().min(1_024).optional(),
+    wsMaxSubscriptions: z.int().min(1).optional(),
+    wsMaxConnections: z.int().min(1).optional(),
+    wsMaxMessageBytes: z.int().min(256).optional(),
+  }).default({}),
   secrets: z.strictObject({ cluster: Secret, admin: Secret, apiKeys: Secret }),
 });
 
@@ -100,5 +113,6 @@ export function serverOptions(config: NodeConfig, secrets: { cluster: string; ad
     binary: { host: config.listen.host, port: self.binaryPort },
     adminKey: secrets.admin,
     keySecret: secrets.apiKeys,
+    limits: Object.fromEntries(Object.entries(config.limits).filter(([, v]) => v !== undefined)),
   };
 }

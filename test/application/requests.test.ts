@@ -117,11 +117,13 @@ describe('request ids', () => {
 
   it(`at most ${LIMITS.recentRequests} ids are remembered: the oldest goes first`, () => {
     const requests = new RecentRequests();
-    for (let i = 1; i <= LIMITS.recentRequests + 1; i++) requests.record(1 + (i % 3), i, 7, i, 0, 1);
+    const accountOf = (i: number): number => 1 + (i % 3);
+    for (let i = 1; i <= LIMITS.recentRequests + 1; i++) requests.record(accountOf(i), i, 7, i, 0, 1);
     assert.equal(requests.size, LIMITS.recentRequests);
-    assert.equal(requests.find(2, 1), -1);
-    assert.notEqual(requests.find(3, 2), -1);
-    assert.equal(requests.orderAt(requests.find(1, LIMITS.recentRequests + 1)), LIMITS.recentRequests + 1);
+    assert.equal(requests.find(accountOf(1), 1), -1);
+    assert.notEqual(requests.find(accountOf(2), 2), -1);
+    const last = LIMITS.recentRequests + 1;
+    assert.equal(requests.orderAt(requests.find(accountOf(last), last)), last);
   });
 
   it('a snapshot keeps the remembered ids and their expiry order', () => {

@@ -29,6 +29,8 @@ export interface ServerClusterSettings {
   verbose?: boolean;
   /** Write each node's CPU profile here when it exits (profiling a benchmark). */
   profileDir?: string;
+  /** Gateway limits for the nodes' configs. */
+  limits?: Record<string, number>;
 }
 
 const BIN = new URL('../../bin/bourse.js', import.meta.url).pathname;
@@ -56,7 +58,7 @@ export class ServerCluster {
   async startNode(id: number): Promise<void> {
     const config = {
       clusterId: 'test', nodeId: id, members: this.members, dataDir: join(this.settings.dir, `node-${id}`),
-      listen: { host: '127.0.0.1' }, fsync: this.settings.fsync, logLevel: this.settings.verbose === true ? 'info' : 'warn',
+      listen: { host: '127.0.0.1' }, fsync: this.settings.fsync, limits: this.settings.limits ?? {}, logLevel: this.settings.verbose === true ? 'info' : 'warn',
       secrets: { cluster: { env: 'BOURSE_CLUSTER_SECRET' }, admin: { env: 'BOURSE_ADMIN_KEY' }, apiKeys: { env: 'BOURSE_API_KEY_SECRET' } },
     };
     const file = join(this.settings.dir, `node-${id}.json`);

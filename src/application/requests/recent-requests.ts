@@ -4,10 +4,11 @@
  * and runs nothing. Expiry is deterministic, driven by the recorded commands alone: an id is
  * forgotten once it is LIMITS.requestWindowUs older (by command time) than a newly recorded
  * one, or once LIMITS.recentRequests newer ids were recorded. A FIFO ring in typed arrays,
- * grown by doubling as it fills; a pair index finds an id's ring position.
+ * allocated whole with the first id: growing it (and re-indexing) on the command path stalled
+ * a node for 200 ms at a million ids, long enough to lose its lead. A pair index finds an id's
+ * ring position.
  */
 import { assert } from '../assert.ts';
-import { grow } from '../grow.ts';
 import { LIMITS } from '../limits.ts';
 import { PairIndex } from '../pair-index.ts';
 
@@ -21,14 +22,14 @@ export interface RequestOutcome {
 }
 
 export class RecentRequests {
-  private account = new Float64Array(1024);
-  private request = new Float64Array(1024);
-  private command = new Float64Array(1024);
-  private order = new Float64Array(1024);
-  private reason = new Float64Array(1024);
-  private time = new Float64Array(1024);
+  private account = new Float64Array(0);
+  private request = new Float64Array(0);
+  private command = new Float64Array(0);
+  private order = new Float64Array(0);
+  private reason = new Float64Array(0);
+  private time = new Float64Array(0);
   /** (account, request) -> ring position. */
-  private index = new PairIndex(1024);
+  private index = new PairIndex(1);
   private head = 0;
   size = 0;
 
@@ -51,9 +52,9 @@ export class RecentRequests {
 
   record(account: number, request: number, command: number, order: number, reason: number, timeUs: number): void {
     assert(account > 0 && request > 0 && this.find(account, request) === -1, 'request recorded twice');
+    if (this.account.length === 0) this.allocate();
     this.expire(timeUs);
     if (this.size === LIMITS.recentRequests) this.dropHead();
-    if (this.size === this.account.length) this.grow();
     const at = (this.head + this.size) % this.account.length;
     this.account[at] = account;
     this.request[at] = request;
@@ -74,6 +75,17 @@ export class RecentRequests {
     }
   }
 
+  private allocate(): void {
+    const n = LIMITS.recentRequests;
+    this.account = new Float64Array(n);
+    this.request = new Float64Array(n);
+    this.command = new Float64Array(n);
+    this.order = new Float64Array(n);
+    this.reason = new Float64Array(n);
+    this.time = new Float64Array(n);
+    this.index = new PairIndex(n);
+  }
+
   private expire(nowUs: number): void {
     const oldest = nowUs - LIMITS.requestWindowUs;
     while (this.size > 0 && this.time[this.head] < oldest) this.dropHead();
@@ -84,22 +96,5 @@ export class RecentRequests {
     this.index.delete(this.account[at], this.request[at]);
     this.head = (at + 1) % this.account.length;
     this.size--;
-  }
-
-  /** Doubles the ring, laid out from position 0 again, and re-indexes it. */
-  private grow(): void {
-    const capacity = Math.min(this.account.length * 2, LIMITS.recentRequests);
-    const arrays = [this.account, this.request, this.command, this.order, this.reason, this.time];
-    const [account, request, command, order, reason, time] = arrays.map((a) => {
-      const straight = new Float64Array(a.length);
-      straight.set(a.subarray(this.head));
-      straight.set(a.subarray(0, this.head), a.length - this.head);
-      return grow(straight, capacity);
-    });
-    this.account = account; this.request = request; this.command = command;
-    this.order = order; this.reason = reason; this.time = time;
-    this.head = 0;
-    this.index = new PairIndex(capacity);
-    for (let at = 0; at < this.size; at++) this.index.set(this.account[at], this.request[at], at);
   }
 }

@@ -35,7 +35,7 @@ export class FillLog {
 
   constructor(capacity: number) {
     this.ring = new Ring(capacity);
-    const n = this.ring.length;
+    const n = capacity;
     this.entryIndex = new Float64Array(n);
     this.timestampUs = new Float64Array(n);
     this.account = new Float64Array(n);
@@ -68,7 +68,6 @@ export class FillLog {
   ): void {
     const k = this.ring.written;
     const at = this.ring.claim();
-    if (this.ring.length > this.trade.length) this.resize(this.ring.length);
     if (account >= this.newest.length) this.newest = grow(this.newest, Math.max(account + 1, this.newest.length * 2), -1);
     this.entryIndex[at] = entryIndex;
     this.timestampUs[at] = timestampUs;
@@ -119,21 +118,4 @@ export class FillLog {
     return out;
   }
 
-  private resize(n: number): void {
-    this.entryIndex = grow(this.entryIndex, n);
-    this.timestampUs = grow(this.timestampUs, n);
-    this.account = grow(this.account, n);
-    this.request = grow(this.request, n);
-    this.trade = grow(this.trade, n);
-    this.order = grow(this.order, n);
-    this.clientOrderId = grow(this.clientOrderId, n);
-    this.priceTicks = grow(this.priceTicks, n);
-    this.qtyLots = grow(this.qtyLots, n);
-    this.fee = grow(this.fee, n);
-    this.product = grow(this.product, n);
-    this.feeAsset = grow(this.feeAsset, n);
-    this.side = grow(this.side, n);
-    this.liquidity = grow(this.liquidity, n);
-    this.previous = grow(this.previous, n);
-  }
 }

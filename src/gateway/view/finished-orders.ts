@@ -5,7 +5,6 @@
  * the position of the newest ended order with that client id (a client id is unique only among
  * open orders, so it may come back).
  */
-import { grow } from '../../application/grow.ts';
 import { PairIndex } from '../../application/pair-index.ts';
 import type { OrderFacts } from './order-facts.ts';
 import { Ring } from './ring.ts';
@@ -27,12 +26,14 @@ export class FinishedOrders {
   private filledLots: Float64Array;
   private acceptedUs: Float64Array;
   private finishedUs: Float64Array;
-  private readonly byId = new PairIndex(1024);
-  private readonly byClient = new PairIndex(256);
+  private readonly byId: PairIndex;
+  private readonly byClient: PairIndex;
 
   constructor(capacity: number) {
     this.ring = new Ring(capacity);
-    const n = this.ring.length;
+    this.byId = new PairIndex(capacity);
+    this.byClient = new PairIndex(capacity);
+    const n = capacity;
     this.order = new Float64Array(n);
     this.account = new Float64Array(n);
     this.clientOrderId = new Float64Array(n);
@@ -58,7 +59,6 @@ export class FinishedOrders {
   add(o: OrderFacts): void {
     const full = this.ring.written >= this.ring.capacity;
     const at = this.ring.claim();
-    if (this.ring.length > this.order.length) this.resize(this.ring.length);
     if (full) this.forget(at);
     this.order[at] = o.order;
     this.account[at] = o.account;
@@ -119,21 +119,4 @@ export class FinishedOrders {
     }
   }
 
-  private resize(n: number): void {
-    this.order = grow(this.order, n);
-    this.account = grow(this.account, n);
-    this.clientOrderId = grow(this.clientOrderId, n);
-    this.product = grow(this.product, n);
-    this.side = grow(this.side, n);
-    this.type = grow(this.type, n);
-    this.tif = grow(this.tif, n);
-    this.flags = grow(this.flags, n);
-    this.reason = grow(this.reason, n);
-    this.priceTicks = grow(this.priceTicks, n);
-    this.stopTicks = grow(this.stopTicks, n);
-    this.qtyLots = grow(this.qtyLots, n);
-    this.filledLots = grow(this.filledLots, n);
-    this.acceptedUs = grow(this.acceptedUs, n);
-    this.finishedUs = grow(this.finishedUs, n);
-  }
 }

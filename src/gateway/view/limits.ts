@@ -28,7 +28,7 @@ export interface ViewLimits {
 
 export const VIEW_LIMITS: Readonly<ViewLimits> = {
   recentTradesPerProduct: 1_000,
-  fillLog: 1_048_576,
+  fillLog: 262_144,
   fillsPerAccount: 1_000,
   finishedOrders: 262_144,
   depthLevels: 5_000,

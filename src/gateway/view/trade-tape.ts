@@ -1,5 +1,4 @@
 /** A product's recent public trades: a ring of the newest `capacity`. */
-import { grow } from '../../application/grow.ts';
 import { Ring } from './ring.ts';
 import type { PublicTrade } from './updates.ts';
 
@@ -17,7 +16,7 @@ export class TradeTape {
     capacity: number,
   ) {
     this.ring = new Ring(capacity);
-    const n = this.ring.length;
+    const n = capacity;
     this.entryIndex = new Float64Array(n);
     this.timestampUs = new Float64Array(n);
     this.trade = new Float64Array(n);
@@ -37,7 +36,6 @@ export class TradeTape {
 
   append(entryIndex: number, timestampUs: number, trade: number, priceTicks: number, qtyLots: number, takerSide: number): void {
     const at = this.ring.claim();
-    if (this.ring.length > this.trade.length) this.resize(this.ring.length);
     this.entryIndex[at] = entryIndex;
     this.timestampUs[at] = timestampUs;
     this.trade[at] = trade;
@@ -62,12 +60,4 @@ export class TradeTape {
     return out;
   }
 
-  private resize(n: number): void {
-    this.entryIndex = grow(this.entryIndex, n);
-    this.timestampUs = grow(this.timestampUs, n);
-    this.trade = grow(this.trade, n);
-    this.priceTicks = grow(this.priceTicks, n);
-    this.qtyLots = grow(this.qtyLots, n);
-    this.takerSide = grow(this.takerSide, n);
-  }
 }
