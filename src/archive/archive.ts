@@ -37,6 +37,8 @@ export interface ArchiveOptions {
    * (the archive then ends before it).
    */
   mode?: RecoveryMode;
+  /** Told how long each fdatasync took (metrics). */
+  onSynced?: (ms: number) => void;
 }
 
 export interface EntryInput {
@@ -62,6 +64,7 @@ export class Archive {
   /** A torn tail or (in `report` mode) corruption that the open found. */
   readonly finding: Finding | undefined;
   readonly readOnly: boolean;
+  private readonly onSynced: ((ms: number) => void) | undefined;
   private readonly logger: Logger;
   private readonly segments: Segment[];
   /** The segment written to, and its handle. */
@@ -100,6 +103,7 @@ export class Archive {
     this.policy = typeof options.fsync === 'string' ? parseFsyncPolicy(options.fsync) : options.fsync ?? { kind: 'always' };
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.logger = options.logger ?? silentLogger;
+    this.onSynced = options.onSynced;
     this.segments = segments;
     this.tornTail = recovered.tornTail;
     const last = segments.at(-1);
@@ -258,7 +262,9 @@ export class Archive {
     this.syncDue = false;
     const target = this.writtenIndex;
     if (target <= this.syncedIndex || this.currentFh === undefined) return;
+    const startMs = performance.now();
     await this.currentFh.datasync();
+    this.onSynced?.(performance.now() - startMs);
     this.syncs++;
     this.syncedIndex = target;
     this.lastSyncMs = Date.now();

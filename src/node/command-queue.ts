@@ -9,6 +9,8 @@ export class CommandQueue {
   private readonly commands: (Command | undefined)[];
   private readonly resolves: (Resolve | undefined)[];
   private readonly rejects: (Reject | undefined)[];
+  /** When each command was submitted (performance.now() ms): submit-to-commit latency. */
+  private readonly submittedMs: Float64Array;
   private head = 0;
   length = 0;
 
@@ -16,6 +18,7 @@ export class CommandQueue {
     this.commands = new Array<Command | undefined>(limit);
     this.resolves = new Array<Resolve | undefined>(limit);
     this.rejects = new Array<Reject | undefined>(limit);
+    this.submittedMs = new Float64Array(limit);
   }
 
   /** False (and nothing queued) when full. */
@@ -25,6 +28,7 @@ export class CommandQueue {
     this.commands[at] = command;
     this.resolves[at] = resolve;
     this.rejects[at] = reject;
+    this.submittedMs[at] = performance.now();
     this.length++;
     return true;
   }
@@ -39,6 +43,10 @@ export class CommandQueue {
 
   peekReject(): Reject {
     return this.rejects[this.head] as Reject;
+  }
+
+  peekSubmittedMs(): number {
+    return this.submittedMs[this.head];
   }
 
   shift(): void {

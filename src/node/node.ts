@@ -67,6 +67,15 @@ export interface NodeOptions {
   logger?: Logger;
   /** Microseconds since the epoch; the node keeps it non-decreasing. */
   clock?: () => number;
+  /** Told of timings as they happen (metrics). */
+  observer?: NodeObserver;
+}
+
+export interface NodeObserver {
+  /** An archive fdatasync took `ms`. */
+  synced(ms: number): void;
+  /** A command this node ran as leader committed `ms` after it was submitted. */
+  committed(ms: number): void;
 }
 
 /** What a submit resolves with: the command's committed entry (index, time, events). */
@@ -76,6 +85,7 @@ interface Waiting {
   resolve: (result: CommandResult) => void;
   reject: (error: Error) => void;
   entry: CommittedEntry;
+  submittedMs: number;
 }
 
 function clusterOfOne(): ClusterOptions {
@@ -89,6 +99,7 @@ export class Node {
   private readonly logger: Logger;
   private clock: Clock;
   private readonly clockSource: (() => number) | undefined;
+  private readonly observer: NodeObserver | undefined;
   private readonly queue: CommandQueue;
   private readonly batchLimit: number;
   private readonly subscribers: Subscribers;
@@ -116,6 +127,7 @@ export class Node {
   private worker: Worker | undefined;
 
   private constructor(options: NodeOptions, cluster: ClusterOptions, archive: Archive, engine: Engine, applied: number, snapshotIndex: number) {
+    this.observer = options.observer;
     this.dataDir = options.dataDir;
     this.cluster = cluster;
     this.archive = archive;
@@ -143,6 +155,7 @@ export class Node {
     if (problem !== undefined) throw new RangeError(`cluster: ${problem}`);
     const archive = await Archive.open({
       dir: join(options.dataDir, 'archive'), fsync: options.fsync, segmentBytes: options.segmentBytes, logger,
+      onSynced: options.observer === undefined ? undefined : (ms) => options.observer?.synced(ms),
     });
     try {
       const meta = await readMeta(archive.dir);
@@ -211,11 +224,15 @@ export class Node {
     lastIndex: number; commitIndex: number; applied: number; term: number; queued: number; snapshotIndex: number;
     role: string; leaderId: number; followers: ReturnType<Replicator['status']>['followers']; archive: ReturnType<Archive['stats']>;
     failure: string | undefined;
+    /** When the newest snapshot was taken or loaded (ms since the epoch). */
+    snapshotAtMs: number;
+    /** Elections this node started (as candidate) since it opened. */
+    elections: number;
   } {
     const r = this.replicator.status();
     return { lastIndex: r.lastIndex, commitIndex: this.commitIndex, applied: this.applied, term: r.term, queued: this.queue.length,
       snapshotIndex: this.lastSnapshot.index, role: r.role, leaderId: r.leaderId, followers: r.followers, archive: this.archive.stats(),
-      failure: this.failure?.message };
+      failure: this.failure?.message, snapshotAtMs: this.lastSnapshot.atMs, elections: r.elections };
   }
 
   private schedule(): void {
@@ -248,7 +265,7 @@ export class Node {
         this.archive.addSlots(index, term, EntryType.Events, timestampUs, out.slots, start, out.length);
         // The entry moves to the batch's own copy of its events in keepBatch (out is reused).
         const entry = new CommittedEntry(index, term, timestampUs, out.slots, start, out.length);
-        this.waiting.push({ resolve: queue.peekResolve(), reject: queue.peekReject(), entry });
+        this.waiting.push({ resolve: queue.peekResolve(), reject: queue.peekReject(), entry, submittedMs: queue.peekSubmittedMs() });
         queue.shift();
         n++;
       }
@@ -310,6 +327,7 @@ export class Node {
     while (this.waitingHead < waiting.length && waiting[this.waitingHead].entry.index <= index) {
       const w = waiting[this.waitingHead++];
       this.commitIndex = w.entry.index;
+      this.observer?.committed(performance.now() - w.submittedMs);
       w.resolve(w.entry);
       this.subscribers.publish(w.entry);
     }

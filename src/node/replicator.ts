@@ -49,6 +49,8 @@ export class Replicator {
   private leaderId: number;
   private commitIndex: number;
   private commitPersistedAt = 0;
+  /** Elections this node started (it became a candidate). */
+  private elections = 0;
   private persistedCommit: number;
   /** Per peer: sends waiting behind an archive read, to keep that peer's messages in order. */
   private readonly peerChains = new Map<number, Promise<void>>();
@@ -339,6 +341,7 @@ export class Replicator {
   private noticeRole(): void {
     const { role, leaderId, term } = this.raft;
     if (role === this.role && leaderId === this.leaderId) return;
+    if (role === Role.Candidate && this.role !== Role.Candidate) this.elections++;
     this.role = role;
     this.leaderId = leaderId;
     this.logger.info({ role: ['', 'follower', 'pre-candidate', 'candidate', 'leader'][role], leaderId, term }, 'replication: role');
@@ -346,12 +349,12 @@ export class Replicator {
   }
 
   /** Replication figures for status: role, term, leader, and (on a leader) each follower's match. */
-  status(): { role: string; term: number; leaderId: number; commitIndex: number; lastIndex: number; followers: { id: number; match: number; lag: number; connected: boolean }[] } {
+  status(): { role: string; term: number; leaderId: number; commitIndex: number; lastIndex: number; elections: number; followers: { id: number; match: number; lag: number; connected: boolean }[] } {
     const connected = new Set(this.transport?.connectedPeers() ?? []);
     const lastIndex = this.raft.log.lastIndex;
     return {
       role: ['', 'follower', 'pre-candidate', 'candidate', 'leader'][this.raft.role], term: this.raft.term, leaderId: this.raft.leaderId,
-      commitIndex: this.commitIndex, lastIndex,
+      commitIndex: this.commitIndex, lastIndex, elections: this.elections,
       followers: this.raft.role === Role.Leader
         ? this.raft.followers().map((f) => ({ id: f.id, match: f.match, lag: lastIndex - f.match, connected: connected.has(f.id) }))
         : [],

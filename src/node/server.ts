@@ -10,6 +10,7 @@ import type { BinaryLimits } from '../gateway/binary/limits.ts';
 import { BinaryGateway } from '../gateway/binary/server.ts';
 import { GATEWAY_LIMITS, type GatewayContext, type GatewayLimits } from '../gateway/context.ts';
 import { buildHttpGateway } from '../gateway/http/app.ts';
+import { createMetrics } from '../gateway/http/metrics.ts';
 import { View } from '../gateway/view/view.ts';
 import { silentLogger } from '../log.ts';
 import { Node, type NodeOptions } from './node.ts';
@@ -41,7 +42,8 @@ export class Server {
   static async start(options: ServerOptions): Promise<Server> {
     if (options.adminKey.length < 16 || options.keySecret.length < 16) throw new RangeError('adminKey and keySecret must be at least 16 characters');
     const logger = options.logger ?? silentLogger;
-    const node = await Node.open(options);
+    const metrics = createMetrics();
+    const node = await Node.open({ ...options, observer: metrics.observer });
     const view = new View({ logger });
     const following = view.follow(node);
     let http: FastifyInstance | undefined;
@@ -56,7 +58,7 @@ export class Server {
           return m?.httpPort === undefined ? undefined : `http://${m.host}:${m.httpPort}`;
         },
       };
-      const { app, metrics } = await buildHttpGateway(ctx);
+      const { app } = await buildHttpGateway(ctx, metrics);
       http = app;
       await app.listen({ host: options.http.host, port: options.http.port });
       logger.info({ url: `http://${options.http.host}:${(app.server.address() as AddressInfo).port}` }, 'gateway: HTTP listening');

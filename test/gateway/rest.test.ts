@@ -128,6 +128,11 @@ describe('REST gateway', () => {
     const metrics = await m.alice.request('GET', '/metrics');
     assert.match(String(metrics.body), /^bourse_commit_index \d+$/m);
     assert.match(String(metrics.body), /bourse_http_requests_total\{route="\/v1\/orders",status="201"\}/);
+    assert.match(String(metrics.body), /^bourse_commit_seconds_count [1-9]\d*$/m);
+    assert.match(String(metrics.body), /^bourse_fsync_seconds_bucket\{le="0\.001"\} \d+$/m);
+    assert.match(String(metrics.body), /^bourse_snapshot_age_seconds \d/m);
+    assert.match(String(metrics.body), /^bourse_elections_total \d+$/m);
+    assert.match(String(metrics.body), /^bourse_role\{role="leader"\} 1$/m);
     const docs = await expectStatus(m.alice.request('GET', '/docs'), 200);
     assert.match(String(docs.openapi), /^3\./);
     for (const path of ['/v1/orders', '/v1/orders/{orderId}', '/v1/products/{symbol}/book', '/v1/admin/api-keys', '/v1/cluster']) {

@@ -17,7 +17,7 @@ import type { GatewayContext } from '../context.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { hook } from './auth.ts';
 import { ApiError } from './errors.ts';
-import { type Metrics, createMetrics } from './metrics.ts';
+import { type Metrics, watchNode } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { marketRoutes } from './routes/market.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -39,7 +39,7 @@ export interface HttpGateway {
   metrics: Metrics;
 }
 
-export async function buildHttpGateway(ctx: GatewayContext): Promise<HttpGateway> {
+export async function buildHttpGateway(ctx: GatewayContext, metrics: Metrics): Promise<HttpGateway> {
   const app = Fastify({
     bodyLimit: ctx.limits.maxBodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: true,
     // Refused before routing (a bad percent-encoding, a path parameter over 100 characters): the one error shape too.
@@ -62,7 +62,7 @@ export async function buildHttpGateway(ctx: GatewayContext): Promise<HttpGateway
       done(new ApiError(400, 'BAD_JSON', 'the request body is not valid JSON'), undefined);
     }
   });
-  const metrics = createMetrics(ctx);
+  watchNode(metrics, ctx);
   const addresses = new RateLimiter(ctx.limits.addressRatePerSec, ctx.limits.addressBurst);
   app.addHook('onRequest', hook((request) => {
     if (!addresses.take(request.ip, ctx.nowMs())) throw new ApiError(429, 'RATE_LIMITED', 'too many requests from this address; slow down');

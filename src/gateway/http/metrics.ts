@@ -2,7 +2,8 @@
  * Prometheus metrics of a node, served at /metrics: replication figures read from the node at
  * each scrape, and the gateways' own counters. One registry per node (tests run several).
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { NodeObserver } from '../../node/node.ts';
 import type { GatewayContext } from '../context.ts';
 
 export interface Metrics {
@@ -11,13 +12,34 @@ export interface Metrics {
   commands: Counter<'type' | 'result'>;
   wsConnections: Gauge;
   binaryConnections: Gauge;
+  /** Fed by the node as things happen: made before the node opens. */
+  observer: NodeObserver;
 }
 
 const ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'];
+/** Seconds: 100 µs to 2.5 s. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-export function createMetrics(ctx: GatewayContext): Metrics {
+/** The registry and the metrics fed by events; the node's own figures are read at each scrape once `watchNode` is called. */
+export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const fsync = new Histogram({ name: 'bourse_fsync_seconds', help: 'archive fdatasync duration', buckets: LATENCY_BUCKETS, registers: [registry] });
+  const commit = new Histogram({ name: 'bourse_commit_seconds', help: 'submit-to-commit latency of commands run by this node as leader',
+    buckets: LATENCY_BUCKETS, registers: [registry] });
+  return {
+    registry,
+    httpRequests: new Counter({ name: 'bourse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] }),
+    commands: new Counter({ name: 'bourse_gateway_commands_total', help: 'commands sent by the REST gateway, by type and result', labelNames: ['type', 'result'], registers: [registry] }),
+    wsConnections: new Gauge({ name: 'bourse_websocket_connections', help: 'open WebSocket connections', registers: [registry] }),
+    binaryConnections: new Gauge({ name: 'bourse_binary_connections', help: 'open binary order-entry connections', registers: [registry] }),
+    observer: { synced: (ms) => fsync.observe(ms / 1000), committed: (ms) => commit.observe(ms / 1000) },
+  };
+}
+
+/** Figures read from the node and the view at each scrape. */
+export function watchNode(metrics: Metrics, ctx: GatewayContext): void {
+  const registry = metrics.registry;
   const status = (): ReturnType<GatewayContext['node']['status']> => ctx.node.status();
   new Gauge({ name: 'bourse_role', help: 'this node\'s role: 1 for the current one', labelNames: ['role'], registers: [registry],
     collect() {
@@ -34,16 +56,12 @@ export function createMetrics(ctx: GatewayContext): Metrics {
   gauge('bourse_view_index', 'highest committed entry index in the gateways\' view', () => ctx.view.lastIndex);
   gauge('bourse_archive_bytes', 'bytes in the archive', () => status().archive.bytes);
   gauge('bourse_queued_commands', 'commands queued and not yet run', () => status().queued);
+  gauge('bourse_archive_entries', 'entries in the archive', () => status().archive.lastIndex - status().archive.firstIndex + 1);
+  gauge('bourse_snapshot_age_seconds', 'time since the newest snapshot was taken or loaded', () => (Date.now() - status().snapshotAtMs) / 1000);
+  gauge('bourse_elections_total', 'elections this node started since it opened', () => status().elections);
   new Gauge({ name: 'bourse_follower_lag_entries', help: 'entries a follower lacks (on the leader)', labelNames: ['follower'], registers: [registry],
     collect() {
       this.reset();
       for (const f of status().followers) this.set({ follower: String(f.id) }, f.lag);
     } });
-  return {
-    registry,
-    httpRequests: new Counter({ name: 'bourse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] }),
-    commands: new Counter({ name: 'bourse_gateway_commands_total', help: 'commands sent by the gateways, by type and result', labelNames: ['type', 'result'], registers: [registry] }),
-    wsConnections: new Gauge({ name: 'bourse_websocket_connections', help: 'open WebSocket connections', registers: [registry] }),
-    binaryConnections: new Gauge({ name: 'bourse_binary_connections', help: 'open binary order-entry connections', registers: [registry] }),
-  };
 }
