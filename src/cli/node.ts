@@ -25,7 +25,15 @@ export function registerNodeCommand(program: Command): void {
       // JSON lines by default; readable lines on a terminal.
       const logger = pino({ level: config.logLevel, base: { node: config.nodeId },
         transport: process.stdout.isTTY ? { target: 'pino-pretty', options: { colorize: true } } : undefined });
-      const server = await Server.start({ ...serverOptions(config, secrets), logger });
+      let server: Server;
+      try {
+        server = await Server.start({ ...serverOptions(config, secrets), logger });
+      } catch (error) {
+        // A refused start (a corrupt archive, a port in use, a bad snapshot) says why and exits 1.
+        logger.fatal({ error: (error as Error).message, dataDir: config.dataDir }, 'node: could not start');
+        logger.flush();
+        process.exit(1);
+      }
       logger.info({ http: server.httpUrl, dataDir: config.dataDir }, 'node: started');
       let stopping = false;
       const stop = (signal: string): void => {
