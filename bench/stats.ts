@@ -18,3 +18,9 @@ export interface BenchOptions {
   json: boolean;
   quick: boolean;
 }
+
+/** p50 / p99 / p99.9 of latency samples in µs, rounded to the µs (sorts the samples in place). */
+export function latencyFigures(samplesUs: Float64Array): { p50_us: number; p99_us: number; p999_us: number } {
+  samplesUs.sort();
+  return { p50_us: round(percentile(samplesUs, 50), 0), p99_us: round(percentile(samplesUs, 99), 0), p999_us: round(percentile(samplesUs, 99.9), 0) };
+}

@@ -14,7 +14,7 @@ import { RestClient, type RestCredentials } from '../../src/client/rest-client.t
 import type { MessageOf, ServerMessage } from '../../src/gateway/binary/messages.ts';
 import { setUpMarket } from '../../test/gateway/support.ts';
 import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/server-cluster.ts';
-import { type BenchOptions, percentile, round } from '../stats.ts';
+import { type BenchOptions, latencyFigures, round } from '../stats.ts';
 
 interface Result {
   case: string;
@@ -86,9 +86,9 @@ function endAll(list: Trader[]): void {
   }
 }
 
-function latencies(samples: number[]): { p50_us: number; p99_us: number; p999_us: number } {
-  const sorted = Float64Array.from(samples).sort();
-  return { p50_us: round(percentile(sorted, 50) * 1000, 0), p99_us: round(percentile(sorted, 99) * 1000, 0), p999_us: round(percentile(sorted, 99.9) * 1000, 0) };
+/** Latency samples in ms to the µs figures. */
+function latencies(samplesMs: number[]): ReturnType<typeof latencyFigures> {
+  return latencyFigures(Float64Array.from(samplesMs, (ms) => ms * 1000));
 }
 
 /** Every connection keeps its window full until `total` orders are done. */

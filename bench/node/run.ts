@@ -11,7 +11,7 @@ import { Node } from '../../src/node/node.ts';
 import { buildSnapshot } from '../../src/node/snapshot-builder.ts';
 import { command, writeHistory } from '../archive/history.ts';
 import { setupCommands } from '../matching/workload.ts';
-import { type BenchOptions, percentile, round } from '../stats.ts';
+import { type BenchOptions, latencyFigures, round } from '../stats.ts';
 
 interface Result {
   case: string;
@@ -25,11 +25,6 @@ async function freshNode(dir: string): Promise<{ node: Node; next: () => number 
   await Promise.all(setupCommands(200).map((c) => node.submit(c)));
   let i = 0;
   return { node, next: () => i++ };
-}
-
-function latencyFigures(samples: Float64Array): Record<string, number> {
-  samples.sort();
-  return { p50_us: round(percentile(samples, 50), 0), p99_us: round(percentile(samples, 99), 0), p999_us: round(percentile(samples, 99.9), 0) };
 }
 
 /** CLIENTS concurrent clients, each submitting its next command when the last one commits. */

@@ -6,6 +6,7 @@
  * (its error code and message on one line), 2 bad usage, 3 no answer from the server.
  */
 import { Command } from 'commander';
+import { freshRequestId } from '../client/request-ids.ts';
 import { RestClient } from '../client/rest-client.ts';
 
 interface Common {
@@ -75,7 +76,7 @@ function requestId(given: string | undefined): number {
     if (!Number.isSafeInteger(n) || n < 1) throw new Exit(2, '--request-id must be a positive integer');
     return n;
   }
-  return Date.now() * 1_000 + Math.floor(Math.random() * 1_000);
+  return freshRequestId();
 }
 
 function withCommon(c: Command): Command {

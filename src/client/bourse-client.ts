@@ -11,6 +11,7 @@ import { ReportKind } from '../gateway/binary/messages.ts';
 import { errorName } from '../gateway/binary/errors.ts';
 import { type Channel, MarketStream, type StreamMessage } from './market-stream.ts';
 import { type LeaderAddress, OrderConnection } from './order-connection.ts';
+import { freshRequestId } from './request-ids.ts';
 
 export interface NodeAddress {
   host: string;
@@ -86,6 +87,11 @@ const RECONNECT_MAX_MS = 1_000;
 /** Back-off after the server said it is overloaded or throttled a request. */
 const RESEND_AFTER_MS = 50;
 
+/** A redirect's leader, unless it names none (an election is running). */
+function knownLeader(redirect: LeaderAddress | undefined): LeaderAddress | undefined {
+  return redirect !== undefined && redirect.leaderId !== 0 ? redirect : undefined;
+}
+
 export class BourseClient {
   private readonly secret: Uint8Array;
   private readonly requestTimeoutMs: number;
@@ -109,7 +115,7 @@ export class BourseClient {
     if (this.secret.length === 0) throw new RangeError('apiSecret: the hex secret shown at key creation');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxQueued = options.maxQueued ?? 100_000;
-    this.nextRequest = options.requestIdBase ?? Date.now() * 1_000 + Math.floor(Math.random() * 1_000);
+    this.nextRequest = options.requestIdBase ?? freshRequestId();
   }
 
   /** Connects to the leader and signs in (commands also connect on demand). */
@@ -225,8 +231,7 @@ export class BourseClient {
         this.pump();
         return;
       } catch (error) {
-        const redirect = (error as { redirect?: LeaderAddress }).redirect;
-        this.leader = redirect !== undefined && redirect.leaderId !== 0 ? redirect : undefined;
+        this.leader = knownLeader((error as { redirect?: LeaderAddress }).redirect);
         if (String((error as Error).message).startsWith('refused:')) throw this.failAll(new BourseError('LOGIN_REFUSED', (error as Error).message));
         if (Date.now() > deadline && this.pending.size === 0) throw new BourseError('UNREACHABLE', `no leader reachable: ${(error as Error).message}`);
         // A redirect to a named leader is followed at once; otherwise back off.
@@ -244,7 +249,7 @@ export class BourseClient {
   private onClosed(c: OrderConnection, _reason: string, redirect: LeaderAddress | undefined): void {
     if (this.connection !== c) return;
     this.connection = undefined;
-    this.leader = redirect !== undefined && redirect.leaderId !== 0 ? redirect : undefined;
+    this.leader = knownLeader(redirect);
     if (!this.closed) this.pump();
   }
 

@@ -1,36 +1,16 @@
 /** Values at and beyond the safe-integer edge: rejected with the right reason, never wrapped. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Command, CommandOf } from '../../src/application/commands.ts';
-import { Engine } from '../../src/application/engine.ts';
-import type { Event } from '../../src/application/events.ts';
+import type { CommandOf } from '../../src/application/commands.ts';
 import { checkInvariants } from '../../src/application/invariants.ts';
 import { OrderType, Side, Stp, TimeInForce } from '../../src/application/matching/order-types.ts';
 import { ProductStatus } from '../../src/application/products/status.ts';
-import { Reason, reasonName } from '../../src/application/reasons.ts';
+import { Reason } from '../../src/application/reasons.ts';
 import { stateHash } from '../../src/application/snapshot.ts';
-import { eventsOf } from '../../src/codec/events.ts';
+import { Harness } from './harness.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const UNSAFE = [2 ** 53, -(2 ** 53), 2 ** 60, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5];
-
-class Harness {
-  readonly engine = new Engine();
-  private time = 1;
-
-  run(command: Command): Event[] {
-    const start = this.engine.execute(command, this.time++);
-    const events = eventsOf(this.engine.out.slots, start, this.engine.out.length);
-    this.engine.out.reset();
-    return events;
-  }
-
-  rejectReason(command: Command): string | undefined {
-    const events = this.run(command);
-    const r = events.find((e) => e.type === 'Rejected');
-    return r === undefined ? undefined : reasonName(r.reason);
-  }
-}
 
 /** BTC (8) / USD (6), product 1 = BTC-USD with tick 0.01 and lot 0.0001, accounts 1 and 2. */
 function market(): Harness {

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Command, CommandOf } from '../../src/application/commands.ts';
 import { Engine } from '../../src/application/engine.ts';
-import type { Event } from '../../src/application/events.ts';
 import { LIMITS } from '../../src/application/limits.ts';
 import { OrderType, Side, Stp, TimeInForce } from '../../src/application/matching/order-types.ts';
 import { ProductStatus } from '../../src/application/products/status.ts';
@@ -11,19 +10,7 @@ import { Reason } from '../../src/application/reasons.ts';
 import { RecentRequests } from '../../src/application/requests/recent-requests.ts';
 import { decodeSnapshot, encodeSnapshot, stateHash } from '../../src/application/snapshot.ts';
 import { eventsOf } from '../../src/codec/events.ts';
-
-class Harness {
-  readonly engine = new Engine();
-  timeUs = 1;
-
-  run(command: Command, stepUs = 1): Event[] {
-    this.timeUs += stepUs;
-    const start = this.engine.execute(command, this.timeUs);
-    const events = eventsOf(this.engine.out.slots, start, this.engine.out.length);
-    this.engine.out.reset();
-    return events;
-  }
-}
+import { Harness } from './harness.ts';
 
 /** BTC-USD with accounts 1 and 2; account 1 holds 1,000 USD. */
 function market(): Harness {

@@ -23,6 +23,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Stops child processes: SIGTERM (a clean close) when `graceful`, else kill -9; resolves once all exited. */
+export async function stopProcesses(children: readonly ChildProcess[], graceful: boolean): Promise<void> {
+  await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+  })));
+}
+
 interface Running {
   child: ChildProcess;
   pending: Map<number, (reply: Reply) => void>;
@@ -134,11 +143,8 @@ export class ProcessCluster {
 
   /** Stops every node: SIGTERM (a clean close) when `graceful`, else kill -9. */
   async stop(graceful = false): Promise<void> {
-    const exits = [...this.running.values()].map((r) => new Promise<void>((resolve) => {
-      r.child.once('exit', () => resolve());
-      r.child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
-    }));
+    const children = [...this.running.values()].map((r) => r.child);
     this.running.clear();
-    await Promise.all(exits);
+    await stopProcesses(children, graceful);
   }
 }

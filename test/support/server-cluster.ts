@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RestClient } from '../../src/client/rest-client.ts';
-import { freePort } from './process-cluster.ts';
+import { freePort, stopProcesses } from './process-cluster.ts';
 
 export const CLUSTER_SECRET = 'cluster-secret-for-tests-only';
 export const ADMIN_KEY = 'admin-key-for-tests-only';
@@ -109,12 +109,8 @@ export class ServerCluster {
 
   /** Stops every node: SIGTERM (a clean close) when `graceful`, else kill -9. */
   async stop(graceful = false): Promise<void> {
-    const exits = [...this.running.values()].map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
-    }));
+    const children = [...this.running.values()];
     this.running.clear();
-    await Promise.all(exits);
+    await stopProcesses(children, graceful);
   }
 }

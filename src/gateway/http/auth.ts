@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { SignatureVerifier } from '../auth/request-signature.ts';
 import type { GatewayContext } from '../context.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, notLeaderError } from './errors.ts';
 
 export type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
@@ -37,10 +37,10 @@ function header(request: FastifyRequest, name: string): string {
  */
 export function leaderOnly(ctx: GatewayContext): Hook {
   return hook(() => {
+    if (ctx.node.isLeader) return;
     const s = ctx.node.status();
-    if (s.role === 'leader') return;
     const where = s.leaderId === 0 ? 'no leader is known yet (an election is running); retry shortly' : `node ${s.leaderId} leads`;
-    throw new ApiError(421, 'NOT_LEADER', `this node does not lead; ${where}`, { leader: { id: s.leaderId, url: ctx.memberUrl(s.leaderId) ?? null } });
+    throw notLeaderError(s.leaderId, `this node does not lead; ${where}`, ctx.memberUrl);
   });
 }
 

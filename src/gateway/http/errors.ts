@@ -34,14 +34,17 @@ export function rejectError(reason: number, extra: Record<string, unknown> = {})
 /** How the leader is reached over HTTP, from a NOT_LEADER hint. */
 export type LeaderUrl = (leaderId: number) => string | undefined;
 
+/** 421: this node does not lead; the body names the leader and its URL (null while unknown). */
+export function notLeaderError(leaderId: number, message: string, leaderUrl: LeaderUrl): ApiError {
+  return new ApiError(421, 'NOT_LEADER', message, { leader: { id: leaderId, url: leaderUrl(leaderId) ?? null } });
+}
+
 export function nodeError(error: unknown, leaderUrl: LeaderUrl): ApiError {
   if (!(error instanceof NodeError)) throw error;
   const message = error.message.slice(error.code.length + 2);
   switch (error.code) {
-    case 'NOT_LEADER': {
-      const leaderId = error.leader?.leaderId ?? 0;
-      return new ApiError(421, 'NOT_LEADER', message, { leader: { id: leaderId, url: leaderUrl(leaderId) ?? null } });
-    }
+    case 'NOT_LEADER':
+      return notLeaderError(error.leader?.leaderId ?? 0, message, leaderUrl);
     case 'OVERLOADED':
     case 'LEADERSHIP_LOST':
       return new ApiError(503, error.code, message, { retryable: true });

@@ -7,9 +7,11 @@ import { z } from 'zod';
 import type { CommandOf } from '../../../application/commands.ts';
 import { OrderType, Stp, TimeInForce } from '../../../application/matching/order-types.ts';
 import { Reason } from '../../../application/reasons.ts';
+import type { AccountCommand } from '../../../application/requests/decide.ts';
+import type { CommittedEntry } from '../../../node/subscribers.ts';
 import type { GatewayContext } from '../../context.ts';
 import { parseDecimal, parseMultiple } from '../../decimal.ts';
-import { outcomeOf } from '../../outcome.ts';
+import { type Outcome, outcomeOf } from '../../outcome.ts';
 import { ORDER_TYPES, ProductUnits, SELF_TRADE, SIDES, TIME_IN_FORCE, balanceJson, fillJson, orderJson } from '../../representation.ts';
 import type { OrderView, ProductInfo } from '../../view/reads.ts';
 import type { Api } from '../api.ts';
@@ -65,42 +67,47 @@ function placeCommand(body: z.infer<typeof PlaceBody>, p: ProductInfo, account: 
 export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): void {
   const view = ctx.view;
   const authenticate = signedRequests(ctx);
-  const command = [leaderOnly(ctx), authenticate];
+  const commandHooks = [leaderOnly(ctx), authenticate];
   const security = [{ apiKey: [] }];
   const orderJsonOf = (o: OrderView | undefined): OrderJson | null => {
     const p = o === undefined ? undefined : view.product(o.product);
     return o === undefined || p === undefined ? null : orderJson(o, new ProductUnits(p));
   };
-  /** Runs an order command; a reject is an error, a retry answers with the first outcome. */
-  const run = async (command: CommandOf<'PlaceOrder'> | CommandOf<'CancelOrder'> | CommandOf<'ModifyOrder'>, account: number) => {
-    const entry = await submit(command, account);
-    const outcome = outcomeOf(entry, account, command.request);
+  /** Runs an account command until committed; a reject is an error, a retry answers with the first outcome. */
+  const commit = async (command: AccountCommand): Promise<{ entry: CommittedEntry; outcome: Outcome }> => {
+    const entry = await submit(command, command.account);
+    const outcome = outcomeOf(entry, command.account, command.request);
     if (outcome.reason !== 0) throw rejectError(outcome.reason, { requestId: command.request, duplicate: outcome.duplicate });
-    return { requestId: command.request, duplicate: outcome.duplicate, entryIndex: entry.index, order: orderJsonOf(view.order(account, outcome.order)) };
+    return { entry, outcome };
+  };
+  /** An order command, answered with the order as it is once committed. */
+  const run = async (command: Exclude<AccountCommand, CommandOf<'CancelAll'>>) => {
+    const { entry, outcome } = await commit(command);
+    return { requestId: command.request, duplicate: outcome.duplicate, entryIndex: entry.index, order: orderJsonOf(view.order(command.account, outcome.order)) };
   };
 
   api.post('/v1/orders', {
-    preHandler: command,
+    preHandler: commandHooks,
     schema: { tags: ['orders'], summary: 'Place an order', security, body: PlaceBody, response: { 200: OrderAnswer, 201: OrderAnswer, ...errors } },
   }, async (request, reply) => {
     const p = productOf(ctx, request.body.symbol);
-    const answer = await run(placeCommand(request.body, p, request.account), request.account);
+    const answer = await run(placeCommand(request.body, p, request.account));
     return reply.code(answer.duplicate ? 200 : 201).send(answer);
   });
 
   api.delete('/v1/orders/:orderId', {
-    preHandler: command,
+    preHandler: commandHooks,
     schema: { tags: ['orders'], summary: 'Cancel an order', security, params: OrderParams, querystring: WithRequest, response: { 200: OrderAnswer, ...errors } },
-  }, (request) => run({ type: 'CancelOrder', request: request.query.requestId, account: request.account, order: request.params.orderId, clientOrderId: 0 }, request.account));
+  }, (request) => run({ type: 'CancelOrder', request: request.query.requestId, account: request.account, order: request.params.orderId, clientOrderId: 0 }));
 
   api.delete('/v1/orders/by-client-id/:clientOrderId', {
-    preHandler: command,
+    preHandler: commandHooks,
     schema: { tags: ['orders'], summary: 'Cancel an order by its client order id', security, params: z.object({ clientOrderId: IdParam }),
       querystring: WithRequest, response: { 200: OrderAnswer, ...errors } },
-  }, (request) => run({ type: 'CancelOrder', request: request.query.requestId, account: request.account, order: 0, clientOrderId: request.params.clientOrderId }, request.account));
+  }, (request) => run({ type: 'CancelOrder', request: request.query.requestId, account: request.account, order: 0, clientOrderId: request.params.clientOrderId }));
 
   api.patch('/v1/orders/:orderId', {
-    preHandler: command,
+    preHandler: commandHooks,
     schema: {
       tags: ['orders'], summary: 'Modify an order: a smaller quantity keeps its place; a new price or more quantity loses it', security, params: OrderParams,
       body: z.object({ requestId: RequestId, price: Decimal.optional(), quantity: Decimal.optional().describe('the new total quantity, filled part included') }),
@@ -115,11 +122,11 @@ export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): vo
       type: 'ModifyOrder', request: request.body.requestId, account: request.account, order: o.order, clientOrderId: 0,
       price: price === undefined ? o.priceTicks * p.tickSize : field(parseMultiple(price, p.priceScale, p.tickSize, 'price', 'tick size')),
       qty: quantity === undefined ? o.qtyLots * p.lotSize : field(parseMultiple(quantity, p.qtyScale, p.lotSize, 'quantity', 'lot size')),
-    }, request.account);
+    });
   });
 
   api.delete('/v1/orders', {
-    preHandler: command,
+    preHandler: commandHooks,
     schema: {
       tags: ['orders'], summary: 'Cancel all open orders of the account (of one product if given)', security,
       querystring: WithRequest.extend({ symbol: Symbol.optional() }),
@@ -128,9 +135,7 @@ export function tradingRoutes(api: Api, ctx: GatewayContext, submit: Submit): vo
   }, async (request) => {
     const product = request.query.symbol === undefined ? 0 : productOf(ctx, request.query.symbol).id;
     const command = { type: 'CancelAll', request: request.query.requestId, account: request.account, product } as const;
-    const entry = await submit(command, request.account);
-    const outcome = outcomeOf(entry, request.account, command.request);
-    if (outcome.reason !== 0) throw rejectError(outcome.reason, { requestId: command.request, duplicate: outcome.duplicate });
+    const { entry, outcome } = await commit(command);
     const cancelled = entry.events.flatMap((e) => (e.type === 'OrderCancelled' ? [e.order] : []));
     return { requestId: command.request, duplicate: outcome.duplicate, entryIndex: entry.index, cancelled };
   });
