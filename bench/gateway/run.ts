@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- gateway`: a 3-node cluster of `bourse node` processes (2 replicas, fsync
- * `always`) on this machine, loaded from this process over loopback. Binary order entry:
- * connections pipelined up to the server's in-flight limit — committed orders/s in a closed
+ * `always`) on this machine, loaded from this process over loopback. Binary order entry: 8
+ * connections, each its own account, pipelined up to the server's in-flight limit — committed orders/s in a closed
  * loop, then open-loop latency at 25, 50 and 75% of that rate (from each order's scheduled
  * time to its last report, so queueing shows). REST: the same with signed requests.
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
@@ -22,6 +22,8 @@ interface Result {
 }
 
 const PRICE = 10_000;
+/** Binary connections, each a trader of its own account, as firms connect. */
+const CONNECTIONS = 8;
 /** Request ids never repeat for an account: each connection ever opened takes its own range. */
 const REQUESTS_PER_CONNECTION = 100_000_000;
 let connectionsOpened = 0;
@@ -63,10 +65,11 @@ class Trader {
   }
 }
 
-async function traders(leader: ServerMember, keys: RestCredentials[], perSide: number, onDone: (request: number, scheduledMs: number) => void): Promise<Trader[]> {
+/** A trader per connection, each its own account (keys[i]); even ones buy, odd ones sell. */
+async function traders(leader: ServerMember, keys: RestCredentials[], onDone: (request: number, scheduledMs: number) => void): Promise<Trader[]> {
   const list: Trader[] = [];
-  for (let i = 0; i < perSide * 2; i++) {
-    const key = keys[i % 2];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const key = keys[i];
     const trader = new Trader(i % 2, onDone);
     trader.connection = await OrderConnection.open(leader.host, leader.binaryPort, { keyId: key.keyId, secret: Buffer.from(key.secret, 'hex') }, {
       message: (m) => trader.receive(m),
@@ -100,7 +103,7 @@ async function binaryMax(leader: ServerMember, keys: RestCredentials[], total: n
     finish = resolve;
   });
   let refill = false;
-  const list = await traders(leader, keys, 4, () => {
+  const list = await traders(leader, keys, () => {
     if (++done === total) finish();
     if (!refill) {
       refill = true;
@@ -136,7 +139,7 @@ async function binaryOpenLoop(leader: ServerMember, keys: RestCredentials[], rat
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const list = await traders(leader, keys, 4, (_request, scheduledMs) => {
+  const list = await traders(leader, keys, (_request, scheduledMs) => {
     samples.push(performance.now() - scheduledMs);
     if (samples.length === total) finish();
   });
@@ -184,7 +187,7 @@ async function restLoad(url: string, keys: RestCredentials[], total: number, con
 
 export async function benchGateway(options: BenchOptions): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bourse-bench-gateway-'));
-  // One client address and two keys carry the whole load: lift the per-address and per-key limits.
+  // One client address and a few keys carry the whole load: lift the per-address and per-key limits.
   const cluster = await ServerCluster.start({ dir, nodes: 3, fsync: 'always',
     limits: { addressRatePerSec: 10_000_000, addressBurst: 10_000_000, keyRatePerSec: 10_000_000, keyBurst: 10_000_000 } });
   const results: Result[] = [];
@@ -195,11 +198,11 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
   try {
     const leader = cluster.members[(await cluster.leader()) - 1];
     const url = cluster.url(leader.id);
-    const keys = await setUpMarket(new RestClient(url, { adminKey: ADMIN_KEY }), { btc: '100000', usd: '1000000000' });
+    const keys = await setUpMarket(new RestClient(url, { adminKey: ADMIN_KEY }), { btc: '100000', usd: '1000000000' }, CONNECTIONS);
     const total = options.quick ? 100_000 : 400_000;
     await binaryMax(leader, keys, total / 4);
     const max = await binaryMax(leader, keys, total);
-    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: 8, replicas: 2, fsync: 'always' });
+    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always' });
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
       say({ case: `binary_${share}pct`, offered_per_sec: rate, ...(await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8)) });

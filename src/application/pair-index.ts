@@ -7,7 +7,8 @@ import { assert } from './assert.ts';
 
 const TWO_32 = 4294967296;
 
-function hashPair(a: number, b: number): number {
+/** A 32-bit hash of a pair of safe non-negative integers (RecentRequests indexes by it too). */
+export function hashPair(a: number, b: number): number {
   let h = Math.imul((a >>> 0) ^ Math.imul((a / TWO_32) >>> 0, 0x27d4eb2f), 0x9e3779b1);
   h ^= Math.imul((b >>> 0) ^ Math.imul((b / TWO_32) >>> 0, 0x165667b1), 0x85ebca77);
   h ^= h >>> 15;

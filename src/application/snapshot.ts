@@ -24,7 +24,14 @@ export class SnapshotError extends Error {
 
 const ORDER_SLOTS = 17;
 
-export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16)): Uint8Array {
+/** What a snapshot leaves out: a read model's State remembers no request ids (see gateway/view). */
+export interface SnapshotScope {
+  requests: boolean;
+}
+
+const WHOLE: Readonly<SnapshotScope> = { requests: true };
+
+export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16), scope: Readonly<SnapshotScope> = WHOLE): Uint8Array {
   const start = out.length;
   const put = (...values: number[]): void => {
     const at = out.reserve(values.length);
@@ -59,8 +66,8 @@ export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16)): Uin
   put(transfers.length);
   for (const [id, t] of transfers) put(id, t.kind, t.account, t.asset, t.amount);
   // Oldest first: the order in which they expire.
-  put(state.requests.size);
-  for (const r of state.requests.entries()) put(r.account, r.request, r.command, r.order, r.reason, r.timeUs);
+  put(scope.requests ? state.requests.size : 0);
+  if (scope.requests) for (const r of state.requests.entries()) put(r.account, r.request, r.command, r.order, r.reason, r.timeUs);
   const keys = state.apiKeys;
   put(keys.count);
   for (let key = 1; key <= keys.count; key++) put(keys.account[key], keys.salt1[key], keys.salt2[key], keys.revoked[key]);
@@ -86,8 +93,8 @@ function encodeSide(state: State, side: BookSide, out: SlotBuffer): void {
   }
 }
 
-export function stateHash(state: State): string {
-  return createHash('sha256').update(encodeSnapshot(state)).digest('hex');
+export function stateHash(state: State, scope: Readonly<SnapshotScope> = WHOLE): string {
+  return createHash('sha256').update(encodeSnapshot(state, undefined, scope)).digest('hex');
 }
 
 /** Reads slots with bounds checks: a short or malformed snapshot is a SnapshotError. */

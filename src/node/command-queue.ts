@@ -1,14 +1,10 @@
-/** A bounded FIFO of submitted commands and their promise callbacks (a ring, no per-item object). */
+/** A bounded FIFO of submitted commands and their callbacks (a ring, no per-item object). */
 import type { Command } from '../application/commands.ts';
-import type { CommandResult } from './node.ts';
-
-type Resolve = (result: CommandResult) => void;
-type Reject = (error: Error) => void;
+import type { Done } from './node.ts';
 
 export class CommandQueue {
   private readonly commands: (Command | undefined)[];
-  private readonly resolves: (Resolve | undefined)[];
-  private readonly rejects: (Reject | undefined)[];
+  private readonly dones: (Done | undefined)[];
   /** When each command was submitted (performance.now() ms): submit-to-commit latency. */
   private readonly submittedMs: Float64Array;
   private head = 0;
@@ -16,18 +12,16 @@ export class CommandQueue {
 
   constructor(readonly limit: number) {
     this.commands = new Array<Command | undefined>(limit);
-    this.resolves = new Array<Resolve | undefined>(limit);
-    this.rejects = new Array<Reject | undefined>(limit);
+    this.dones = new Array<Done | undefined>(limit);
     this.submittedMs = new Float64Array(limit);
   }
 
   /** False (and nothing queued) when full. */
-  push(command: Command, resolve: Resolve, reject: Reject): boolean {
+  push(command: Command, done: Done): boolean {
     if (this.length === this.limit) return false;
     const at = (this.head + this.length) % this.limit;
     this.commands[at] = command;
-    this.resolves[at] = resolve;
-    this.rejects[at] = reject;
+    this.dones[at] = done;
     this.submittedMs[at] = performance.now();
     this.length++;
     return true;
@@ -37,12 +31,8 @@ export class CommandQueue {
     return this.commands[this.head] as Command;
   }
 
-  peekResolve(): Resolve {
-    return this.resolves[this.head] as Resolve;
-  }
-
-  peekReject(): Reject {
-    return this.rejects[this.head] as Reject;
+  peekDone(): Done {
+    return this.dones[this.head] as Done;
   }
 
   peekSubmittedMs(): number {
@@ -51,15 +41,14 @@ export class CommandQueue {
 
   shift(): void {
     this.commands[this.head] = undefined;
-    this.resolves[this.head] = undefined;
-    this.rejects[this.head] = undefined;
+    this.dones[this.head] = undefined;
     this.head = (this.head + 1) % this.limit;
     this.length--;
   }
 
   rejectAll(error: Error): void {
     while (this.length > 0) {
-      this.peekReject()(error);
+      this.peekDone()(error, undefined);
       this.shift();
     }
   }

@@ -81,9 +81,11 @@ export interface NodeObserver {
 /** What a submit resolves with: the command's committed entry (index, time, events). */
 export type CommandResult = CommittedEntry;
 
+/** How a command sent with `send` ends: its committed entry, or why it did not commit. */
+export type Done = (error: Error | undefined, entry: CommandResult | undefined) => void;
+
 interface Waiting {
-  resolve: (result: CommandResult) => void;
-  reject: (error: Error) => void;
+  done: Done;
   entry: CommittedEntry;
   submittedMs: number;
 }
@@ -190,16 +192,27 @@ export class Node {
    * OVERLOADED when the queue is full, CLOSED when the node is closing, NOT_LEADER on a follower.
    */
   submit(command: Command): Promise<CommandResult> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new NodeError('CLOSED', 'the node is closing'));
-    if (!this.replicator.isLeader) return Promise.reject(this.notLeader());
     return new Promise((resolve, reject) => {
-      if (!this.queue.push(command, resolve, reject)) {
-        reject(new NodeError('OVERLOADED', `the command queue is full (${this.queue.limit}); retry later`));
-        return;
-      }
-      this.schedule();
+      const refused = this.send(command, (error, entry) => {
+        if (error === undefined) resolve(entry as CommandResult);
+        else reject(error);
+      });
+      if (refused !== undefined) reject(refused);
     });
+  }
+
+  /**
+   * `submit` without a promise per command (the binary gateway's hot path): the error that
+   * refuses the command at once (then `done` is never called), or undefined and `done` is
+   * called once, when the command commits or fails later.
+   */
+  send(command: Command, done: Done): Error | undefined {
+    if (this.failure !== undefined) return this.failure;
+    if (this.closing) return new NodeError('CLOSED', 'the node is closing');
+    if (!this.replicator.isLeader) return this.notLeader();
+    if (!this.queue.push(command, done)) return new NodeError('OVERLOADED', `the command queue is full (${this.queue.limit}); retry later`);
+    this.schedule();
+    return undefined;
   }
 
   private notLeader(): NodeError {
@@ -265,7 +278,7 @@ export class Node {
         this.archive.addSlots(index, term, EntryType.Events, timestampUs, out.slots, start, out.length);
         // The entry moves to the batch's own copy of its events in keepBatch (out is reused).
         const entry = new CommittedEntry(index, term, timestampUs, out.slots, start, out.length);
-        this.waiting.push({ resolve: queue.peekResolve(), reject: queue.peekReject(), entry, submittedMs: queue.peekSubmittedMs() });
+        this.waiting.push({ done: queue.peekDone(), entry, submittedMs: queue.peekSubmittedMs() });
         queue.shift();
         n++;
       }
@@ -328,7 +341,7 @@ export class Node {
       const w = waiting[this.waitingHead++];
       this.commitIndex = w.entry.index;
       this.observer?.committed(performance.now() - w.submittedMs);
-      w.resolve(w.entry);
+      w.done(undefined, w.entry);
       this.subscribers.publish(w.entry);
     }
     // Entries committed that no client waits for (a no-op, or ones of a previous term).
@@ -457,7 +470,7 @@ export class Node {
   private stepDown(): void {
     this.leaderReady = false;
     const lost = new NodeError('LEADERSHIP_LOST', 'this node stopped leading before the command committed; retry it with its request id');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(lost);
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(lost, undefined);
     this.waiting.length = 0;
     this.waitingHead = 0;
     this.queue.rejectAll(this.notLeader());
@@ -543,7 +556,7 @@ export class Node {
     if (this.failure !== undefined) return;
     this.failure = new NodeError('FAILED', `the node stopped: ${error.message}`);
     this.logger.error({ error: error.message }, 'node: failed; no further commands are accepted');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(this.failure);
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(this.failure, undefined);
     this.waiting.length = 0;
     this.waitingHead = 0;
     this.queue.rejectAll(this.failure);
@@ -566,7 +579,7 @@ export class Node {
     await this.catchUp.catch(() => undefined);
     await this.replicator.close();
     const unfinished = new NodeError('CLOSED', 'the node closed before the command committed');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(unfinished);
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(unfinished, undefined);
     this.queue.rejectAll(unfinished);
     await this.snapshotting?.catch(() => undefined);
     await this.worker?.terminate();

@@ -46,8 +46,8 @@ export async function startMarket(limits: Partial<GatewayLimits> = {}): Promise<
   };
 }
 
-/** Through the admin API: the assets, BTC-USD, and two funded accounts with a key each. */
-export async function setUpMarket(admin: RestClient, funds = { btc: '10', usd: '1000000' }): Promise<RestCredentials[]> {
+/** Through the admin API: the assets, BTC-USD, and `accounts` funded accounts (ids 1, 2, …) with a key each. */
+export async function setUpMarket(admin: RestClient, funds = { btc: '10', usd: '1000000' }, accounts = 2): Promise<RestCredentials[]> {
   await expectStatus(admin.request('POST', '/v1/admin/assets', { code: 'BTC', scale: 8 }), 201);
   await expectStatus(admin.request('POST', '/v1/admin/assets', { code: 'USD', scale: 6 }), 201);
   await expectStatus(admin.request('POST', '/v1/admin/products', {
@@ -55,7 +55,7 @@ export async function setUpMarket(admin: RestClient, funds = { btc: '10', usd: '
     minQuantity: '0.0001', maxQuantity: '1000', makerFeeBps: 10, takerFeeBps: 20, protectionTicks: 10_000,
   }), 201);
   const keys: RestCredentials[] = [];
-  for (let i = 1; i <= 2; i++) {
+  for (let i = 1; i <= accounts; i++) {
     const account = await expectStatus(admin.request('POST', '/v1/admin/accounts'), 201);
     assert.equal(account.accountId, i);
     await expectStatus(admin.request('POST', '/v1/admin/deposits', { transferId: i * 10, accountId: i, asset: 'USD', amount: funds.usd }), 201);

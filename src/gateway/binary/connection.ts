@@ -23,7 +23,7 @@ import { type AccountCommand, type Action, type LeaderAddress, Session, type Ver
 
 /** What a connection needs of its gateway. */
 export interface ConnectionHost {
-  readonly node: Pick<Node, 'submit'>;
+  readonly node: Pick<Node, 'send'>;
   readonly view: View;
   readonly limits: BinaryLimits;
   readonly logger: Logger;
@@ -119,6 +119,7 @@ export class Connection {
     this.socketEnded = true;
     this.outbox.length = 0;
     this.outboxBytes = 0;
+    this.session.framesCopied();
     this.stopListening();
   }
 
@@ -151,9 +152,11 @@ export class Connection {
 
   private write(): void {
     if (this.outboxBytes === 0) return;
-    const bytes = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox, this.outboxBytes);
+    // The one copy of the turn's frames (the outbox lends the session's buffer).
+    const bytes = Buffer.concat(this.outbox, this.outboxBytes);
     this.outbox.length = 0;
     this.outboxBytes = 0;
+    this.session.framesCopied();
     if (this.socketEnded) return;
     // What earlier turns wrote and the network has not taken: past the bound, the client reads
     // too slowly and it would only pile up. It gets no Error (it would not read it). A turn's
@@ -207,13 +210,18 @@ export class Connection {
   }
 
   private submit(command: AccountCommand): void {
-    this.host.node.submit(command).then(
-      (entry) => this.answered(command, entry),
-      (error: unknown) => this.failed(command.request, error),
-    ).catch((error: unknown) => {
-      this.host.logger.error({ error: String(error) }, 'gateway: binary answer failed');
-      this.terminate(ErrorCode.INTERNAL, 'the server failed');
+    const refused = this.host.node.send(command, (error, entry) => {
+      // Called from inside the node's commit step: a failure here must not reach it.
+      try {
+        if (error === undefined) this.answered(command, entry as CommittedEntry);
+        else this.failed(command.request, error);
+      } catch (failure) {
+        this.host.logger.error({ error: String(failure) }, 'gateway: binary answer failed');
+        this.terminate(ErrorCode.INTERNAL, 'the server failed');
+      }
     });
+    // Refused at once: answered like a later failure, once this call's actions are carried out.
+    if (refused !== undefined) queueMicrotask(() => this.failed(command.request, refused));
   }
 
   private answered(command: AccountCommand, entry: CommittedEntry): void {

@@ -2,24 +2,77 @@
  * Encoding of messages into frames, appended to one reused buffer through one DataView: a
  * turn's frames leave together, copied out once. The values come from this side's own code, so
  * a value its field cannot carry is a bug and fails an assertion; only strings are cut (at a
- * character boundary) to their bound, as an error message may say more than fits.
+ * character boundary) to their bound, as an error message may say more than fits. Each
+ * message has an encoder of its own, generated from its layout (compiled.ts says why).
  */
 import { assert, fail } from '../../application/assert.ts';
+import { compile, fieldLocals, inBounds, literal, numberProblem, refusesNumber, viewSet } from './compiled.ts';
 import {
   LARGEST_MESSAGE_BYTES,
   LAYOUTS,
   LENGTH_BYTES,
+  type Layout,
   type Message,
-  boundsProblem,
-  fits,
+  type MessageName,
 } from './messages.ts';
 
+/** Writes `message`'s frame at `at` of `bytes` (which `view` views); returns where the frame ends. */
+type Encoder = (view: DataView, bytes: Uint8Array, at: number, message: Message) => number;
+
 const utf8 = new TextEncoder();
+
+/** Lines that check field `i` of `message` and write it. */
+function fieldEncoder(layout: Layout, i: number, local: string): string[] {
+  const at = layout.offsets[i];
+  const where = `${layout.name}.${layout.names[i]}`;
+  const read = `const ${local} = message.${layout.names[i]};`;
+  switch (layout.kinds[i]) {
+    case 'reserved':
+      return [`${viewSet(layout, i, '0')};`];
+    case 'bytes32':
+      return [
+        read,
+        `if (!(${local} instanceof Uint8Array) || ${local}.byteLength !== 32) fail(${literal(`${where} must be 32 bytes`)});`,
+        `bytes.set(${local}, at + ${at});`,
+      ];
+    case 'str':
+      return [
+        read,
+        `if (typeof ${local} !== "string") fail(${literal(`${where} must be a string`)});`,
+        `const written = utf8.encodeInto(${local}, bytes.subarray(at + ${at + 2}, at + ${at + 2 + layout.maxStringBytes})).written;`,
+        `${viewSet(layout, i, 'written')};`,
+      ];
+    default:
+      return [
+        read,
+        `if (${refusesNumber(layout, i, local)}) fail(${numberProblem(layout, i, local)});`,
+        `${viewSet(layout, i, local)};`,
+      ];
+  }
+}
+
+/** Straight-line code writing one message: its type, its fields in order, then its length. */
+function encoderOf(layout: Layout): Encoder {
+  const locals = fieldLocals(layout);
+  const plusString = layout.maxStringBytes < 0 ? '' : ' + written';
+  return compile<Encoder>(`encode${layout.name}`, ['view', 'bytes', 'at', 'message'], [
+    `view.setUint16(at + ${LENGTH_BYTES}, ${layout.spec.type}, true);`,
+    ...locals.flatMap((local, i) => fieldEncoder(layout, i, local)),
+    `view.setUint32(at, ${layout.fixedBytes - LENGTH_BYTES}${plusString}, true);`,
+    `return at + ${layout.fixedBytes}${plusString};`,
+  ], { fail, inBounds, utf8 });
+}
+
+const ENCODERS = Object.fromEntries(
+  Object.values(LAYOUTS).map((layout) => [layout.name, encoderOf(layout)]),
+) as { readonly [N in MessageName]: Encoder };
 
 export class FrameWriter {
   private bytes: Uint8Array;
   private view: DataView;
   private length = 0;
+  /** Bytes up to here were lent (see `lend`). */
+  private lent = 0;
 
   constructor(initialBytes = 4 * LARGEST_MESSAGE_BYTES) {
     assert(Number.isSafeInteger(initialBytes) && initialBytes >= LARGEST_MESSAGE_BYTES, 'room for one message');
@@ -27,57 +80,50 @@ export class FrameWriter {
     this.view = new DataView(this.bytes.buffer);
   }
 
-  /** Bytes written since the last `take`. */
+  /** Bytes written since the last `take` or `lend`. */
   get writtenBytes(): number {
-    return this.length;
+    return this.length - this.lent;
   }
 
   /** Appends one message's frame. */
   write(message: Message): void {
     this.reserve(LARGEST_MESSAGE_BYTES);
-    const layout = LAYOUTS[message.type];
-    const { names, kinds, offsets } = layout;
-    const values = message as unknown as Readonly<Record<string, unknown>>;
-    const v = this.view;
-    const start = this.length;
-    let end = start + layout.fixedBytes;
-    v.setUint16(start + LENGTH_BYTES, layout.spec.type, true);
-    for (let i = 0; i < kinds.length; i++) {
-      const kind = kinds[i];
-      const at = start + offsets[i];
-      const value = kind === 'reserved' ? 0 : values[names[i]];
-      if (kind === 'bytes32') {
-        if (!(value instanceof Uint8Array) || !fits(layout, i, value.byteLength)) fail(`${message.type}.${names[i]} must be 32 bytes`);
-        this.bytes.set(value, at);
-      } else if (kind === 'str') {
-        if (typeof value !== 'string') fail(`${message.type}.${names[i]} must be a string`);
-        const written = utf8.encodeInto(value, this.bytes.subarray(at + 2, at + 2 + layout.maxStringBytes)).written;
-        v.setUint16(at, written, true);
-        end += written;
-      } else {
-        const n = typeof value === 'number' ? value : Number.NaN;
-        if (!fits(layout, i, n)) fail(`${message.type}.${names[i]} ${boundsProblem(layout, i)} (${String(value)})`);
-        if (kind === 'u8') v.setUint8(at, n);
-        else if (kind === 'u16' || kind === 'reserved') v.setUint16(at, n, true);
-        else v.setFloat64(at, n, true);
-      }
-    }
-    assert(end - start <= LARGEST_MESSAGE_BYTES, 'a frame stays within the room reserved for it');
-    v.setUint32(start, end - start - LENGTH_BYTES, true);
+    const end = ENCODERS[message.type](this.view, this.bytes, this.length, message);
+    assert(end - this.length <= LARGEST_MESSAGE_BYTES, 'a frame stays within the room reserved for it');
     this.length = end;
   }
 
-  /** A copy of the frames written since the last `take`, which the caller owns; empties the writer. */
+  /** A copy of the frames written since the last `take` or `lend`, which the caller owns; empties the writer. */
   take(): Uint8Array {
-    const frames = this.bytes.slice(0, this.length);
+    const frames = this.bytes.slice(this.lent, this.length);
     this.length = 0;
+    this.lent = 0;
     return frames;
+  }
+
+  /**
+   * The frames written since the last `take` or `lend`, as a view of the writer's buffer and
+   * not a copy: valid until `reclaim`. A connection lends each answer's frames and copies the
+   * turn's together once.
+   */
+  lend(): Uint8Array {
+    const frames = this.bytes.subarray(this.lent, this.length);
+    this.lent = this.length;
+    return frames;
+  }
+
+  /** The views `lend` gave out are no longer read: their bytes may be written over. */
+  reclaim(): void {
+    assert(this.lent === this.length, 'reclaimed with nothing written since the last lend');
+    this.length = 0;
+    this.lent = 0;
   }
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.bytes.byteLength) return;
     let capacity = this.bytes.byteLength * 2;
     while (capacity < this.length + bytes) capacity *= 2;
+    // The lent views keep the old buffer: it is not written again.
     const grown = new Uint8Array(capacity);
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;

@@ -22,7 +22,7 @@ import { ErrorCode } from './errors.ts';
 import { type BinaryLimits, binaryLimits } from './limits.ts';
 
 export interface BinaryGatewayOptions {
-  node: Pick<Node, 'submit' | 'isLeader' | 'status'>;
+  node: Pick<Node, 'send' | 'isLeader' | 'status'>;
   view: View;
   keys: KeyStore;
   /** The cluster's members: where a follower sends clients (their host and binaryPort). */

@@ -30,6 +30,7 @@ type CommandMessage = MessageOf<CommandName>;
 export type AccountCommand = Extract<Command, { type: CommandName }>;
 
 export type Action =
+  /** Frames to write, lent from the session's buffer: copy them before calling `framesCopied`. */
   | { type: 'send'; bytes: Uint8Array }
   /** A request's engine command, with the account the connection logged in as. */
   | { type: 'submit'; command: AccountCommand }
@@ -57,7 +58,7 @@ export interface SessionOptions {
 
 export const SESSION_DEFAULTS = {
   heartbeatIntervalMs: 1_000,
-  maxInFlight: 64,
+  maxInFlight: 512,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
 } as const;
 
@@ -293,10 +294,15 @@ export class Session {
     this.closeAction = { type: 'close', code, reason };
   }
 
+  /** The bytes of every 'send' so far were copied: their buffer is reused. */
+  framesCopied(): void {
+    this.writer.reclaim();
+  }
+
   private flush(): Action[] {
     const actions = this.actions;
     this.actions = [];
-    if (this.writer.writtenBytes > 0) actions.push({ type: 'send', bytes: this.writer.take() });
+    if (this.writer.writtenBytes > 0) actions.push({ type: 'send', bytes: this.writer.lend() });
     if (this.closeAction !== undefined) {
       actions.push(this.closeAction);
       this.closeAction = undefined;

@@ -19,6 +19,7 @@ import { eventually } from '../../node/harness.ts';
 import { checkAgainstEngine, dump, eventsOf, lateView, orderOwners, runStream, windowVolume } from './support.ts';
 
 const SEEDS = [1, 2, 3];
+const NO_REQUESTS = { requests: false };
 const COMMANDS = 3_000;
 
 describe('view: agreement with the engine', () => {
@@ -29,7 +30,9 @@ describe('view: agreement with the engine', () => {
       const halfway = new View();
       await runStream(seed, commandStream(seed, COMMANDS), async ({ node, view, results }) => {
         checkAgainstEngine(view, node.state, 'at the end');
-        assert.equal(stateHash(view.state), stateHash(node.state), 'the view holds the committed state, hash for hash');
+        assert.equal(stateHash(view.state, NO_REQUESTS), stateHash(node.state, NO_REQUESTS), 'the view holds the committed state, hash for hash');
+        assert.equal(view.state.requests.size, 0, 'but no request ids: the view never decides');
+        assert.ok(node.state.requests.size > 0, 'the stream sends request ids');
         assert.ok(checks > 20, 'checked along the way');
 
         const late = await lateView(node);
