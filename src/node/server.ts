@@ -65,6 +65,7 @@ export class Server {
       const b = options.binary;
       const binary = b === undefined ? undefined : await BinaryGateway.listen({
         node, view, keys: ctx.keys, members, limits: b.limits, logger, connectionsGauge: metrics.binaryConnections,
+        commands: metrics.binaryCommands,
       }, b.host, b.port);
       return new Server(node, view, following, app, binary);
     } catch (error) {

@@ -128,6 +128,7 @@ describe('REST gateway', () => {
     const metrics = await m.alice.request('GET', '/metrics');
     assert.match(String(metrics.body), /^bourse_commit_index \d+$/m);
     assert.match(String(metrics.body), /bourse_http_requests_total\{route="\/v1\/orders",status="201"\}/);
+    assert.match(String(metrics.body), /^bourse_gateway_commands_total\{gateway="rest",type="PlaceOrder",result="committed"\} [1-9]\d*$/m);
     assert.match(String(metrics.body), /^bourse_commit_seconds_count [1-9]\d*$/m);
     assert.match(String(metrics.body), /^bourse_fsync_seconds_bucket\{le="0\.001"\} \d+$/m);
     assert.match(String(metrics.body), /^bourse_snapshot_age_seconds \d/m);

@@ -31,6 +31,8 @@ export interface ConnectionHost {
   readonly unitsOf: UnitsOf;
   /** The leader as far as this node knows. */
   leader(): LeaderHint;
+  /** A command ended: `committed`, or the code of the error that stopped it (metrics). */
+  counted(type: string, result: string): void;
   /** The connection has frames to write or reports to sort out: flush it at the end of this turn. */
   dirty(connection: Connection): void;
   /** Ends the socket (after what was written) and gives the client a while to close its side. */
@@ -214,17 +216,18 @@ export class Connection {
       // Called from inside the node's commit step: a failure here must not reach it.
       try {
         if (error === undefined) this.answered(command, entry as CommittedEntry);
-        else this.failed(command.request, error);
+        else this.failed(command, error);
       } catch (failure) {
         this.host.logger.error({ error: String(failure) }, 'gateway: binary answer failed');
         this.terminate(ErrorCode.INTERNAL, 'the server failed');
       }
     });
     // Refused at once: answered like a later failure, once this call's actions are carried out.
-    if (refused !== undefined) queueMicrotask(() => this.failed(command.request, refused));
+    if (refused !== undefined) queueMicrotask(() => this.failed(command, refused));
   }
 
   private answered(command: AccountCommand, entry: CommittedEntry): void {
+    this.host.counted(command.type, 'committed');
     if (this.ended) return;
     this.order.onAnswer({
       request: command.request, entryIndex: entry.index, timestampUs: entry.timestampUs,
@@ -233,9 +236,11 @@ export class Connection {
     this.host.dirty(this);
   }
 
-  private failed(request: number, error: unknown): void {
-    if (this.ended) return;
+  private failed(command: AccountCommand, error: unknown): void {
     const code = error instanceof NodeError ? error.code : 'FAILED';
+    this.host.counted(command.type, code);
+    if (this.ended) return;
+    const request = command.request;
     const message = error instanceof Error ? error.message : String(error);
     switch (code) {
       case 'OVERLOADED':

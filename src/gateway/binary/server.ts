@@ -31,6 +31,8 @@ export interface BinaryGatewayOptions {
   logger?: Logger;
   /** Told the number of open connections when it changes (a metrics gauge). */
   connectionsGauge?: { set(value: number): void };
+  /** Told each command's type and result: `committed`, or the code of the error that stopped it. */
+  commands?: { count(type: string, result: string): void };
 }
 
 export class BinaryGateway {
@@ -68,6 +70,7 @@ export class BinaryGateway {
       // A product's tick and lot sizes never change: today's state converts any entry's ticks and lots.
       unitsOf: (product) => view.state.product(product),
       leader: () => this.leader(),
+      counted: (type, result) => options.commands?.count(type, result),
       dirty: (connection) => this.markDirty(connection),
       end: (socket) => this.end(socket),
     };

@@ -6,10 +6,39 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { NodeObserver } from '../../node/node.ts';
 import type { GatewayContext } from '../context.ts';
 
+/**
+ * Commands counted by type and result where a counter's labelled `inc` per command would cost
+ * the binary gateway's hot path more than the rest of its answer: counts in a small table,
+ * moved to the counter at each scrape. Types and results are finite (command types, error codes).
+ */
+export class CommandTally {
+  private readonly counts = new Map<string, Map<string, number>>();
+
+  count(type: string, result: string): void {
+    let byResult = this.counts.get(type);
+    if (byResult === undefined) {
+      byResult = new Map();
+      this.counts.set(type, byResult);
+    }
+    byResult.set(result, (byResult.get(result) ?? 0) + 1);
+  }
+
+  /** Adds the counts since the last call to `counter`, under `gateway`. */
+  moveTo(counter: Counter<'gateway' | 'type' | 'result'>, gateway: string): void {
+    for (const [type, byResult] of this.counts) {
+      for (const [result, n] of byResult) if (n > 0) counter.inc({ gateway, type, result }, n);
+      byResult.clear();
+    }
+  }
+}
+
 export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'route' | 'status'>;
-  commands: Counter<'type' | 'result'>;
+  /** Commands by gateway (rest, binary), type and result (committed, or the error code of one that did not run). */
+  commands: Counter<'gateway' | 'type' | 'result'>;
+  /** The binary gateway's commands, moved into `commands` at each scrape. */
+  binaryCommands: CommandTally;
   wsConnections: Gauge;
   binaryConnections: Gauge;
   /** Fed by the node as things happen: made before the node opens. */
@@ -27,10 +56,13 @@ export function createMetrics(): Metrics {
   const fsync = new Histogram({ name: 'bourse_fsync_seconds', help: 'archive fdatasync duration', buckets: LATENCY_BUCKETS, registers: [registry] });
   const commit = new Histogram({ name: 'bourse_commit_seconds', help: 'submit-to-commit latency of commands run by this node as leader',
     buckets: LATENCY_BUCKETS, registers: [registry] });
+  const binaryCommands = new CommandTally();
   return {
     registry,
     httpRequests: new Counter({ name: 'bourse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] }),
-    commands: new Counter({ name: 'bourse_gateway_commands_total', help: 'commands sent by the REST gateway, by type and result', labelNames: ['type', 'result'], registers: [registry] }),
+    commands: new Counter({ name: 'bourse_gateway_commands_total', help: 'commands sent by the gateways, by gateway, type and result',
+      labelNames: ['gateway', 'type', 'result'], registers: [registry], collect() { binaryCommands.moveTo(this, 'binary'); } }),
+    binaryCommands,
     wsConnections: new Gauge({ name: 'bourse_websocket_connections', help: 'open WebSocket connections', registers: [registry] }),
     binaryConnections: new Gauge({ name: 'bourse_binary_connections', help: 'open binary order-entry connections', registers: [registry] }),
     observer: { synced: (ms) => fsync.observe(ms / 1000), committed: (ms) => commit.observe(ms / 1000) },

@@ -16,11 +16,11 @@ export function submitter(ctx: GatewayContext, metrics: Metrics): Submit {
     }
     try {
       const entry = await ctx.node.submit(command);
-      metrics.commands.inc({ type: command.type, result: 'committed' });
+      metrics.commands.inc({ gateway: 'rest', type: command.type, result: 'committed' });
       return entry;
     } catch (error) {
       const e = nodeError(error, ctx.memberUrl);
-      metrics.commands.inc({ type: command.type, result: e.code });
+      metrics.commands.inc({ gateway: 'rest', type: command.type, result: e.code });
       throw e;
     } finally {
       inFlight.leave(account);

@@ -478,6 +478,10 @@ describe('Server with a binary port', () => {
       const idle = await TestClient.connect(port);
       const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
       assert.match(metrics, /^bourse_binary_connections 2$/m);
+      client.send(place(1_000, { price: 100, qty: 100 }));
+      await client.answer(1_000);
+      assert.match(await (await fetch(`${server.httpUrl}/metrics`)).text(),
+        /^bourse_gateway_commands_total\{gateway="binary",type="PlaceOrder",result="committed"\} 1$/m, 'commands counted by type and result');
 
       // No product: every order is Rejected, and each is a command the engine ran.
       const before = server.view.lastIndex;
