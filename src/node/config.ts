@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { LARGEST_MESSAGE_BYTES } from '../gateway/binary/messages.ts';
 import type { ServerOptions } from './server.ts';
 
 const Port = z.int().min(1).max(65_535);
@@ -48,8 +49,21 @@ export const NodeConfig = z.strictObject({
     wsMaxConnections: z.int().min(1).optional(),
     wsMaxMessageBytes: z.int().min(256).optional(),
   }).default({}),
+  /** Binary order-entry limits (src/gateway/binary/limits.ts BINARY_LIMITS): any subset. */
+  binaryLimits: z.strictObject({
+    maxConnections: z.int().min(1).optional(),
+    maxQueuedBytes: z.int().min(65_536).optional(),
+    maxInFlight: z.int().min(1).max(65_536).optional(),
+    heartbeatIntervalMs: z.int().min(100).optional(),
+    maxFrameBytes: z.int().min(LARGEST_MESSAGE_BYTES).max(1024 * 1024).optional(),
+  }).default({}),
   secrets: z.strictObject({ cluster: Secret, admin: Secret, apiKeys: Secret }),
 });
+
+/** The keys of `limits` set in the file (zod leaves the others undefined). */
+function given<T extends object>(limits: T): Partial<T> {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 export type NodeConfig = z.output<typeof NodeConfig>;
 
@@ -110,9 +124,9 @@ export function serverOptions(config: NodeConfig, secrets: { cluster: string; ad
       electionTimeoutMs: config.electionTimeoutMs, heartbeatMs: config.heartbeatMs, commitPolicy: config.commitPolicy,
     },
     http: { host: config.listen.host, port: self.httpPort },
-    binary: { host: config.listen.host, port: self.binaryPort },
+    binary: { host: config.listen.host, port: self.binaryPort, limits: given(config.binaryLimits) },
     adminKey: secrets.admin,
     keySecret: secrets.apiKeys,
-    limits: Object.fromEntries(Object.entries(config.limits).filter(([, v]) => v !== undefined)),
+    limits: given(config.limits),
   };
 }

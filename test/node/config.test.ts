@@ -46,6 +46,14 @@ describe('node config', () => {
     const options = serverOptions(config, secrets);
     assert.deepEqual(options.http, { host: '0.0.0.0', port: 8001 });
     assert.equal(options.cluster?.nodeId, 2);
+    assert.deepEqual([options.limits, options.binary?.limits], [{}, {}], 'no limits given: the gateways\' defaults');
+  });
+
+  it('takes gateway and binary limits, any subset', async () => {
+    const { config, secrets } = await load(`${VALID}limits: { keyInFlight: 64 }\nbinaryLimits: { maxInFlight: 128, maxConnections: 500 }\n`);
+    const options = serverOptions(config, secrets);
+    assert.deepEqual(options.limits, { keyInFlight: 64 });
+    assert.deepEqual(options.binary, { host: '0.0.0.0', port: 8101, limits: { maxInFlight: 128, maxConnections: 500 } });
   });
 
   it('refuses a bad file with one message naming the key', async () => {
@@ -55,6 +63,8 @@ describe('node config', () => {
       [VALID.replace('httpPort: 8001, binaryPort: 8101 }\n  - { id: 2', 'httpPort: 99999, binaryPort: 8101 }\n  - { id: 2'), /members\.0\.httpPort/],
       [`${VALID}fsync: sometimes\n`, /fsync: always, never or interval/],
       [`${VALID}colour: blue\n`, /colour/],
+      [`${VALID}binaryLimits: { maxInFlight: 0 }\n`, /binaryLimits\.maxInFlight/],
+      [`${VALID}binaryLimits: { maxFrameBytes: 16 }\n`, /binaryLimits\.maxFrameBytes/],
       [VALID.replace('admin: { env: TEST_ADMIN_KEY }', 'admin: hunter2'), /secrets\.admin/],
       [VALID.replace('cluster.secret', 'missing.secret'), /secrets\.cluster: cannot read missing\.secret/],
       ['clusterId: [', /not valid YAML/],
