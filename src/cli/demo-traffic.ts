@@ -10,12 +10,8 @@ const PRODUCT = 1;
 const QUOTE_EVERY_MS = 500;
 const TAKE_EVERY_MS = 300;
 
-/** Starts both; returns what stops them. Without keys (made on an earlier start) it does nothing. */
-export function startDemoTraffic(nodes: NodeAddress[], keys: DemoKey[] | undefined): () => void {
-  if (keys === undefined || keys.length < 2) {
-    console.error('demo traffic: its accounts\' keys are only known on the first start; skipped');
-    return () => undefined;
-  }
+/** Starts both (keys: the maker's, then the taker's); returns what stops them. */
+export function startDemoTraffic(nodes: NodeAddress[], keys: readonly DemoKey[]): () => void {
   const maker = new BourseClient({ nodes, apiKey: keys[0].keyId, apiSecret: keys[0].secret });
   const taker = new BourseClient({ nodes, apiKey: keys[1].keyId, apiSecret: keys[1].secret });
   let mid = 5_000_000; // 50,000.00 USD in the price scale

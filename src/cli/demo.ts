@@ -3,8 +3,9 @@
  * ETH-USD; four funded accounts (two for people to try, a market maker and a taker for
  * --demo-traffic) with an API key each. Every step first looks for what it would create, so a
  * later start — or one after an interrupted first — creates nothing twice. The keys' secrets
- * are printed once, when made.
+ * are printed once, when made; the demo traffic's are kept beside the local secrets.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import type { RestClient } from '../client/rest-client.ts';
 
 export interface DemoKey {
@@ -16,7 +17,7 @@ export interface DemoKey {
 export interface Demo {
   /** What to show the user. */
   printed: string[];
-  /** Keys of the market maker (first) and the taker, when made now; else undefined. */
+  /** Keys of the market maker (first) and the taker, when made now; else undefined (see trafficKeys). */
   traffic: DemoKey[] | undefined;
 }
 
@@ -59,13 +60,33 @@ export async function setUpDemo(admin: RestClient): Promise<Demo> {
     return { printed, traffic: undefined };
   }
   const keys: DemoKey[] = [];
-  for (let account = 1; account <= ACCOUNTS; account++) {
-    const r = await must(admin.request('POST', '/v1/admin/api-keys', { accountId: account }), [201], 'API key');
-    const body = r.body as { keyId: number; secret: string };
-    keys.push({ account, keyId: body.keyId, secret: body.secret });
-  }
+  for (let account = 1; account <= ACCOUNTS; account++) keys.push(await newKey(admin, account));
   printed.push('demo market: BTC-USD and ETH-USD; accounts 1 and 2 hold 10,000,000 USD, 100 BTC and 1,000 ETH each.');
   printed.push('API keys (shown this once; keep them):');
   for (const k of keys.slice(0, 2)) printed.push(`  account ${k.account}: BOURSE_API_KEY=${k.keyId} BOURSE_API_SECRET=${k.secret}`);
   return { printed, traffic: keys.slice(2) };
+}
+
+async function newKey(admin: RestClient, account: number): Promise<DemoKey> {
+  const r = await must(admin.request('POST', '/v1/admin/api-keys', { accountId: account }), [201], 'API key');
+  const body = r.body as { keyId: number; secret: string };
+  return { account, keyId: body.keyId, secret: body.secret };
+}
+
+function isDemoKeys(value: unknown): value is DemoKey[] {
+  return Array.isArray(value) && value.length === 2 && value.every((k: Partial<DemoKey> | null) =>
+    Number.isSafeInteger(k?.account) && Number.isSafeInteger(k?.keyId) && typeof k?.secret === 'string');
+}
+
+/**
+ * The market maker's and the taker's keys for --demo-traffic: kept in `file` (owner-only)
+ * once known — made by this start's set-up (`made`), else made now for their accounts — so
+ * that the traffic runs on every start, not only the first.
+ */
+export async function trafficKeys(admin: RestClient, file: string, made: DemoKey[] | undefined): Promise<DemoKey[]> {
+  const kept: unknown = await readFile(file, 'utf8').then((text) => JSON.parse(text) as unknown, () => undefined);
+  if (isDemoKeys(kept)) return kept;
+  const keys = made ?? [await newKey(admin, ACCOUNTS - 1), await newKey(admin, ACCOUNTS)];
+  await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+  return keys;
 }

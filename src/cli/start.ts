@@ -12,7 +12,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RestClient } from '../client/rest-client.ts';
-import { setUpDemo } from './demo.ts';
+import { setUpDemo, trafficKeys } from './demo.ts';
 import { startDemoTraffic } from './demo-traffic.ts';
 
 const NODES = 3;
@@ -119,12 +119,15 @@ export function registerStartCommand(program: Command): void {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       const leader = await findLeader(basePort, 60_000);
-      const demo = await setUpDemo(new RestClient(leader, { adminKey: secrets.admin }));
+      const admin = new RestClient(leader, { adminKey: secrets.admin });
+      const demo = await setUpDemo(admin);
       for (const line of demo.printed) console.log(line);
       console.log(`ready: ${leader} (admin key in ${join(dir, 'secrets', 'admin')})`);
       console.log(`  try: BOURSE_URL=${leader} BOURSE_API_KEY=<key> BOURSE_API_SECRET=<secret> npx bourse order place BTC-USD buy 0.01 --price 50000`);
       if (options.demoTraffic === true) {
-        stopTraffic = startDemoTraffic(members(basePort).map((m) => ({ host: m.host, binaryPort: m.binaryPort, httpUrl: `http://127.0.0.1:${m.httpPort}` })), demo.traffic);
+        const keys = await trafficKeys(admin, join(dir, 'secrets', 'demo-traffic.json'), demo.traffic);
+        if (stopping) return;
+        stopTraffic = startDemoTraffic(members(basePort).map((m) => ({ host: m.host, binaryPort: m.binaryPort, httpUrl: `http://127.0.0.1:${m.httpPort}` })), keys);
       }
     });
 }

@@ -1,7 +1,8 @@
 /**
  * End to end, as a newcomer runs it: `bourse start` (what `npm start` runs) in a temp dir on
  * free ports; wait for `ready:`; place and cancel orders with the `bourse` CLI; check the book
- * and balances; stop with SIGTERM; start again and find everything, nothing created twice.
+ * and balances; stop with SIGTERM; start again and find everything, nothing created twice,
+ * and the demo traffic trading.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -33,8 +34,8 @@ interface Started {
   ready: string;
 }
 
-function start(dataDir: string, base: number): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(dataDir: string, base: number, ...options: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--base-port', String(base), ...options], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready: line within 60 s:\n${output.join('\n')}`)), 60_000);
@@ -88,7 +89,8 @@ it('npm start: a local cluster with a demo market, driven by the CLI, survives a
     assert.equal(await stop(first), 0);
     first = undefined;
 
-    second = await start(dataDir, base);
+    // The demo traffic's keys were made on the first start and not kept then: made and kept now.
+    second = await start(dataDir, base, '--demo-traffic');
     assert.ok(second.output.some((l) => l.includes('found from an earlier start')), second.output.join('\n'));
     assert.ok(!second.output.some((l) => /BOURSE_API_SECRET=[0-9a-f]{16}/.test(l)), 'keys are printed once');
     const env2 = { ...env, BOURSE_URL: second.ready };
@@ -97,6 +99,13 @@ it('npm start: a local cluster with a demo market, driven by the CLI, survives a
     const products = JSON.parse((await run(process.execPath, [BIN, 'products', '--json'], { env: env2 })).stdout) as { symbol: string }[];
     assert.deepEqual(products.map((p) => p.symbol), ['BTC-USD', 'ETH-USD']);
     assert.match(await readFile(join(dataDir, 'node-1.json'), 'utf8'), /"secrets"/);
+    const deadline = Date.now() + 30_000;
+    let trades: unknown[] = [];
+    while (trades.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      trades = await (await fetch(`${second.ready}/v1/products/BTC-USD/trades`)).json() as unknown[];
+    }
+    assert.ok(trades.length > 0, `the demo traffic trades on a later start:\n${second.output.join('\n')}`);
   } finally {
     if (first !== undefined) await stop(first);
     if (second !== undefined) await stop(second);
