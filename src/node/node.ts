@@ -39,6 +39,7 @@ import { Replicator } from './replicator.ts';
 import type { BuildJob, BuildResult } from './snapshot-builder.ts';
 import { newestUsable, replayInto } from './snapshot-builder.ts';
 import { listSnapshots } from './snapshot-store.ts';
+import { snapshotDue, snapshotPhase } from './snapshot-schedule.ts';
 import { CommittedEntry, Subscribers, type Subscription } from './subscribers.ts';
 
 export interface SnapshotPolicy {
@@ -106,6 +107,9 @@ export class Node {
   private readonly batchLimit: number;
   private readonly subscribers: Subscribers;
   private readonly policy: Required<SnapshotPolicy>;
+  /** How much later than the interval this member takes its first snapshot (snapshot-schedule.ts). */
+  private readonly snapshotPhase: number;
+  private snapshotsTaken = 0;
   private readonly cluster: ClusterOptions;
   private readonly cache: EntryCache;
   private replicator!: Replicator;
@@ -142,6 +146,7 @@ export class Node {
     // that timers and I/O (gateways, replication) are never held up long.
     this.batchLimit = options.batchLimit ?? 2_048;
     this.policy = { everyEntries: 1_000_000, everyMs: 0, keep: 3, ...options.snapshot };
+    this.snapshotPhase = snapshotPhase(this.policy.everyEntries, cluster.members.map((m) => m.id), cluster.nodeId);
     this.cache = new EntryCache(options.cacheEntries ?? 131_072);
     this.applied = applied;
     this.commitIndex = applied;
@@ -499,7 +504,7 @@ export class Node {
     const { everyEntries, everyMs } = this.policy;
     const since = this.commitIndex - this.lastSnapshot.index;
     if (since <= 0 || this.snapshotting !== undefined || this.closing) return;
-    const byCount = everyEntries > 0 && since >= everyEntries;
+    const byCount = snapshotDue(since, everyEntries, this.snapshotsTaken === 0 ? this.snapshotPhase : 0);
     const byTime = everyMs > 0 && Date.now() - this.lastSnapshot.atMs >= everyMs;
     if (byCount || byTime) {
       this.snapshot().catch((error: Error) => this.logger.error({ error: error.message }, 'node: snapshot failed'));
@@ -521,6 +526,7 @@ export class Node {
     }
     const run = this.runWorker(job).then((result) => {
       this.lastSnapshot = { index: result.index, atMs: Date.now() };
+      this.snapshotsTaken++;
       this.logger.info({ index: result.index, stateHash: result.stateHash, replayed: result.replayed, ms: Math.round(result.ms) },
         'node: snapshot written');
       return result;

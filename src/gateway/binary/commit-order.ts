@@ -50,10 +50,9 @@ export class CommitOrder {
   /** Entries up to here have been handed out. */
   private drainedIndex = 0;
 
-  /** An update of the account from the view. */
+  /** An update of the account from the view (balances have no report: the view gives none). */
   onUpdate(update: AccountUpdate): void {
-    // Balances have no report; not keeping them keeps the queue to the reports' updates.
-    if (update.kind !== 'balance') this.updates.push(update);
+    this.updates.push(update);
   }
 
   /** A request of the connection committed. */

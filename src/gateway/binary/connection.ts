@@ -195,10 +195,11 @@ export class Connection {
     const account = this.session.account;
     if (account === 0 || this.unlisten !== undefined || this.ended) return;
     try {
+      // Balances make no report: the session takes none.
       this.unlisten = this.host.view.onAccount(account, (update: AccountUpdate) => {
         this.order.onUpdate(update);
         this.host.dirty(this);
-      });
+      }, false);
     } catch (error) {
       // The view's listeners are full: without them the connection could answer nothing.
       this.host.logger.error({ error: String(error) }, 'gateway: no room for a binary session');

@@ -16,8 +16,31 @@ export class AccountStream {
   private readonly pending: AccountUpdate[] = [];
   /** The (account, asset) keys of balances the entry changed, in first-change order. */
   private readonly balances = new Set<number>();
+  /**
+   * Per account, its listeners that take balance updates. An order-entry session takes none:
+   * without one, none are made (a trade would make four). A listener removed for throwing
+   * stays counted: its account's balance updates are then made for nobody, which is harmless.
+   */
+  private readonly balanceTakers = new Map<number, number>();
 
   constructor(readonly listeners: Listeners<AccountUpdate>) {}
+
+  /** Adds a listener of the account's updates — without balance updates unless `balances`; returns its removal. */
+  add(account: number, listener: (update: AccountUpdate) => void, fromIndex: number, balances: boolean): () => void {
+    // Another listener of the account may take balances: this one still hears none of them.
+    if (!balances) return this.listeners.add(account, (u) => u.kind !== 'balance' && listener(u), fromIndex);
+    const remove = this.listeners.add(account, listener, fromIndex);
+    this.balanceTakers.set(account, (this.balanceTakers.get(account) ?? 0) + 1);
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      remove();
+      const left = (this.balanceTakers.get(account) ?? 1) - 1;
+      if (left === 0) this.balanceTakers.delete(account);
+      else this.balanceTakers.set(account, left);
+    };
+  }
 
   listening(account: number): boolean {
     return this.listeners.has(account);
@@ -29,7 +52,7 @@ export class AccountStream {
   }
 
   balanceChanged(account: number, asset: number): void {
-    if (this.listeners.has(account)) this.balances.add(account * ASSET_KEYS + asset);
+    if (this.balanceTakers.has(account)) this.balances.add(account * ASSET_KEYS + asset);
   }
 
   /** Ends the entry: its balance updates, its request id (0: none) on its sender's updates, delivery. */

@@ -361,9 +361,12 @@ export class View {
     return this.tradeListeners.add(product, listener, this.lastIndex + 1);
   }
 
-  /** Every change to the account's orders, fills and balances, and its rejected commands, from the next entry on. */
-  onAccount(account: number, listener: (update: AccountUpdate) => void): () => void {
-    return this.accounts.listeners.add(account, listener, this.lastIndex + 1);
+  /**
+   * Every change to the account's orders, fills and balances, and its rejected commands, from
+   * the next entry on; balance updates only if `balances` (an order-entry session needs none).
+   */
+  onAccount(account: number, listener: (update: AccountUpdate) => void, balances = true): () => void {
+    return this.accounts.add(account, listener, this.lastIndex + 1, balances);
   }
 
   /** Listeners registered now: book, trades, account. */

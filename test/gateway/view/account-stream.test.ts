@@ -74,10 +74,14 @@ describe('view: private updates', () => {
     it(`seed ${seed}: balances and open orders kept from the updates alone equal the view's; fills, rejects, request ids`, async () => {
       const view = new View({ limits: { fillsPerAccount: 1_000_000 } });
       const clients: Client[] = [];
+      const sessions: AccountUpdate[][] = [];
       for (let a = 0; a < LISTENED; a++) {
         const client = new Client(a);
         clients.push(client);
         view.onAccount(a, (u) => client.take(u));
+        // An order-entry session's listener of the same account: everything but balances.
+        sessions.push([]);
+        view.onAccount(a, (u) => sessions[a].push(u), false);
       }
       let windows = 0;
       await runStream(seed, commandStream(seed, 3_000), ({ node, results }) => {
@@ -127,6 +131,9 @@ describe('view: private updates', () => {
           assert.deepEqual(view.fills(c.account), [...c.fills].reverse(), `fills read back of account ${c.account}`);
         }
         assert.ok(windows > 20);
+        for (const c of clients) {
+          assert.deepEqual(sessions[c.account], c.updates.filter((u) => u.kind !== 'balance'), `account ${c.account} without balances`);
+        }
       }, {
         view,
         between: ({ node }) => {
