@@ -23,6 +23,11 @@ import { syncDir } from './sync-dir.ts';
 export const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 64 * 1024;
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+/**
+ * Between the 1 MB chunks of a segment made ahead of need (segments.ts preallocate): 128 MB
+ * then take ~0.3 s longer, well within the time half a segment takes to fill.
+ */
+const PREPARE_PAUSE_MS = 2;
 
 export interface ArchiveOptions {
   dir: string;
@@ -291,7 +296,7 @@ export class Archive {
   private maybePrepare(segment: Segment | undefined): void {
     if (this.preparing !== undefined || (segment !== undefined && segment.end * 2 < segment.bytes)) return;
     const path = join(this.dir, `next${TEMP_SUFFIX}`);
-    this.preparing = preallocate(path, this.segmentBytes).then(() => path);
+    this.preparing = preallocate(path, this.segmentBytes, PREPARE_PAUSE_MS).then(() => path);
     // A failure surfaces when the segment is needed; until then it must not be unhandled.
     this.preparing.catch(() => undefined);
   }

@@ -118,18 +118,26 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string, fileBytes: 
   return { firstIndex, segmentBytes };
 }
 
+/** Zero-filling syncs each chunk of this size: the log's own fdatasyncs never wait behind more. */
+const PREALLOCATE_CHUNK_BYTES = 1 << 20;
+
 /**
  * A zero-filled file of the segment size, written and synced before use, so that later
- * writes allocate nothing and fdatasync has no file-size metadata to flush.
+ * writes allocate nothing and fdatasync has no file-size metadata to flush. Made ahead, it
+ * runs while the node commits: written whole and synced once, the 128 MB of each of three
+ * nodes on one machine held their fdatasyncs for the best part of a second. So it is synced
+ * chunk by chunk — the log's syncs wait for one chunk at most — with `pauseMs` between chunks
+ * to leave the disk to them.
  */
-export async function preallocate(path: string, bytes: number): Promise<void> {
+export async function preallocate(path: string, bytes: number, pauseMs = 0): Promise<void> {
   const fh = await open(path, 'w');
   try {
-    const zeros = new Uint8Array(Math.min(bytes, 1 << 20));
+    const zeros = new Uint8Array(Math.min(bytes, PREALLOCATE_CHUNK_BYTES));
     for (let at = 0; at < bytes; at += zeros.byteLength) {
       await fh.write(zeros, 0, Math.min(zeros.byteLength, bytes - at), at);
+      await fh.datasync();
+      if (pauseMs > 0 && at + zeros.byteLength < bytes) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
-    await fh.datasync();
   } finally {
     await fh.close();
   }
