@@ -36,9 +36,15 @@ it('a follower far behind catches up from the leader\'s archive while commands k
     assert.ok(hashes.every((h) => h.failure === undefined), JSON.stringify(hashes));
     assert.ok(hashes.every((h) => h.hash === hashes[0].hash && h.applied === hashes[0].applied), JSON.stringify(hashes));
     assert.ok(hashes[0].applied > 25_000, `all entries applied: ${hashes[0].applied}`);
-    const status = await cluster.request(leader, { op: 'status' });
-    assert.ok(status.ok);
-    const followers = (status.value as { followers: { id: number; lag: number }[] }).followers;
+    // The leader learns what a follower holds from its next answer (a heartbeat's at the latest).
+    let followers: { id: number; lag: number }[] = [];
+    for (let wait = 0; wait < 100; wait++) {
+      const status = await cluster.request(leader, { op: 'status' });
+      assert.ok(status.ok);
+      followers = (status.value as { followers: { id: number; lag: number }[] }).followers;
+      if (followers.every((f) => f.lag === 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     assert.ok(followers.every((f) => f.lag === 0), `no follower lags: ${JSON.stringify(followers)}`);
   } finally {
     await cluster.stop();
