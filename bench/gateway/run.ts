@@ -39,6 +39,8 @@ class Trader {
   inFlight = 0;
   /** Set when the bench ends the connection itself. */
   ending = false;
+  /** The CancelAll under way, if any. */
+  private cancelled: { request: number; resolve: () => void } | undefined;
 
   connection!: OrderConnection;
 
@@ -64,7 +66,6 @@ class Trader {
     });
   }
 
-  private cancelled: { request: number; resolve: () => void } | undefined;
 
   receive(m: ServerMessage): void {
     if (m.type === 'Error') throw new Error(`the server refused request ${m.request}: ${m.message}`);

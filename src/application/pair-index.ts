@@ -17,6 +17,15 @@ export function hashPair(a: number, b: number): number {
   return h;
 }
 
+/**
+ * Linear probing's backward-shift deletion: whether the entry at `at`, whose home is `home`,
+ * stays where it is rather than move into the hole at `hole` (its home lies after the hole,
+ * up to it, with wrap-around).
+ */
+export function staysPut(hole: number, at: number, home: number): boolean {
+  return hole <= at ? hole < home && home <= at : hole < home || home <= at;
+}
+
 export class PairIndex {
   private first: Float64Array;
   private second: Float64Array;
@@ -88,8 +97,7 @@ export class PairIndex {
       const k = first[j];
       if (k === 0) break;
       const home = hashPair(k, second[j]) & mask;
-      const between = i <= j ? i < home && home <= j : i < home || home <= j;
-      if (between) continue;
+      if (staysPut(i, j, home)) continue;
       first[i] = k;
       second[i] = second[j];
       values[i] = values[j];

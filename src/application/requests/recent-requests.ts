@@ -15,7 +15,7 @@
  */
 import { assert } from '../assert.ts';
 import { LIMITS } from '../limits.ts';
-import { hashPair } from '../pair-index.ts';
+import { hashPair, staysPut } from '../pair-index.ts';
 
 export interface RequestOutcome {
   account: number;
@@ -156,8 +156,7 @@ export class RecentRequests {
       const entry = index[j + AT];
       if (entry === 0) break;
       const home = (index[j] << SHIFT) & mask;
-      const between = i <= j ? i < home && home <= j : i < home || home <= j;
-      if (between) continue;
+      if (staysPut(i, j, home)) continue;
       index[i] = index[j];
       index[i + AT] = entry;
       i = j;

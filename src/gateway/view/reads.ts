@@ -1,4 +1,5 @@
 /** What a view's reads return: plain objects, made for the caller (units as in updates.ts). */
+import type { ProductSpec } from '../../application/products/product.ts';
 import type { OrderStatus } from './updates.ts';
 
 export interface AssetInfo {
@@ -7,23 +8,11 @@ export interface AssetInfo {
   scale: number;
 }
 
-export interface ProductInfo {
+/** A product's terms as the engine keeps them, its assets named. */
+export interface ProductInfo extends Omit<ProductSpec, 'base' | 'quote'> {
   id: number;
-  symbol: string;
   base: AssetInfo;
   quote: AssetInfo;
-  priceScale: number;
-  qtyScale: number;
-  tickSize: number;
-  lotSize: number;
-  minQty: number;
-  maxQty: number;
-  minNotional: number;
-  makerBps: number;
-  takerBps: number;
-  protectionTicks: number;
-  /** ProductStatus code. */
-  status: number;
 }
 
 export interface Balance {
