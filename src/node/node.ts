@@ -22,7 +22,7 @@ import { Views } from '../archive/record.ts';
 import { EntryBatch } from '../archive/entry-batch.ts';
 import { encodeSlotsRecord } from '../replication/wire.ts';
 import { EntryType, RECORD_HEADER_BYTES } from '../archive/format.ts';
-import { readMeta } from '../archive/meta.ts';
+import { MetaFile } from '../archive/meta.ts';
 import { syncDir } from '../archive/sync-dir.ts';
 import type { Command } from '../application/commands.ts';
 import { Engine } from '../application/engine.ts';
@@ -164,10 +164,11 @@ export class Node {
       dir: join(options.dataDir, 'archive'), fsync: options.fsync, segmentBytes: options.segmentBytes, logger,
       onSynced: options.observer === undefined ? undefined : (ms) => options.observer?.synced(ms),
     });
+    let meta: MetaFile | undefined;
     try {
-      const meta = await readMeta(archive.dir);
+      meta = await MetaFile.open(archive.dir);
       // Alone, whatever is durable is committed; with replicas, only what is known to be.
-      const known = cluster.members.length === 1 ? archive.lastIndex : Math.min(meta.commitIndex, archive.lastIndex);
+      const known = cluster.members.length === 1 ? archive.lastIndex : Math.min(meta.state.commitIndex, archive.lastIndex);
       const { engine, snapshotIndex, applied } = await startUp(options.dataDir, archive, logger, known);
       const node = new Node(options, cluster, archive, engine, applied, snapshotIndex);
       node.replicator = new Replicator(cluster, archive, node.cache, {
@@ -178,6 +179,7 @@ export class Node {
       await node.replicator.start();
       return node;
     } catch (error) {
+      await meta?.close();
       await archive.close();
       throw error;
     }

@@ -9,7 +9,7 @@
 import type { Archive } from '../archive/archive.ts';
 import { EntryBatch } from '../archive/entry-batch.ts';
 import { EntryType, RECORD_HEADER_BYTES } from '../archive/format.ts';
-import { writeMeta } from '../archive/meta.ts';
+import type { MetaFile } from '../archive/meta.ts';
 import { Views } from '../archive/record.ts';
 import { type Logger } from '../log.ts';
 import { type Message, MessageType } from '../replication/messages.ts';
@@ -29,9 +29,9 @@ export interface ReplicatorHooks {
   truncated(index: number): Promise<void>;
 }
 
-/** Work done in order: a Ready to carry out, or the metadata to write (the commit index moved). */
+/** A Ready that waits for the work before it (a term to persist, a truncation). */
 interface Work {
-  ready: Ready | undefined;
+  ready: Ready;
   batch: EntryBatch | undefined;
 }
 
@@ -52,6 +52,8 @@ export class Replicator {
   /** Elections this node started (it became a candidate). */
   private elections = 0;
   private persistedCommit: number;
+  /** A commit-index write under way: it runs beside the log, never in front of it. */
+  private commitWriting = false;
   /** Per peer: sends waiting behind an archive read, to keep that peer's messages in order. */
   private readonly peerChains = new Map<number, Promise<void>>();
   private closed = false;
@@ -62,7 +64,8 @@ export class Replicator {
     private readonly cache: EntryCache,
     private readonly hooks: ReplicatorHooks,
     private readonly logger: Logger,
-    hard: { currentTerm: number; votedFor: number },
+    /** The metadata file, open; the replicator closes it. */
+    private readonly meta: MetaFile,
     knownCommit: number,
   ) {
     const [min, max] = cluster.electionTimeoutMs ?? [200, 400];
@@ -77,7 +80,7 @@ export class Replicator {
       // Election jitter: the only randomness, and not part of the replicated state.
       seed: (Math.random() * 2 ** 31) | 0,
     };
-    this.raft = new Raft(config, { term: hard.currentTerm, votedFor: hard.votedFor },
+    this.raft = new Raft(config, { term: meta.state.currentTerm, votedFor: meta.state.votedFor },
       TermLog.from(archive.termRuns(), archive.lastIndex), archive.lastIndex, knownCommit);
     this.role = this.raft.role;
     this.leaderId = 0;
@@ -170,8 +173,7 @@ export class Replicator {
     try {
       while (this.work.length > 0 && !this.closed) {
         const { ready, batch } = this.work.shift() as Work;
-        if (ready === undefined || ready.hardState !== undefined) await this.writeMeta();
-        if (ready === undefined) continue;
+        if (ready.hardState !== undefined) await this.writeMeta();
         if (ready.truncateAfter !== undefined) {
           await this.archive.truncateAfter(ready.truncateAfter);
           this.cache.truncateAfter(ready.truncateAfter);
@@ -180,8 +182,7 @@ export class Replicator {
         this.carryOut(ready, batch);
       }
     } catch (error) {
-      this.logger.error({ error: (error as Error).message }, 'replication: could not persist; stopping');
-      await this.close();
+      await this.persistFailed(error as Error);
     } finally {
       this.busy = false;
       for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -207,22 +208,29 @@ export class Replicator {
 
   private async writeMeta(): Promise<void> {
     const commitIndex = this.commitIndex;
-    await writeMeta(this.archive.dir, { currentTerm: this.raft.term, votedFor: this.raft.votedFor, commitIndex });
+    await this.meta.write({ currentTerm: this.raft.term, votedFor: this.raft.votedFor, commitIndex });
     this.persistedCommit = commitIndex;
   }
 
   /**
    * Now and then (a cluster of more than one), the commit index goes to the metadata file, so
-   * that a restart may apply that far before it hears from a leader. Queued behind the other
-   * work, so metadata writes never interleave.
+   * that a restart may apply that far before it hears from a leader. Nothing waits for it: the
+   * metadata file orders its own writes, and a lower bound that lags is still a lower bound.
    */
   private maybePersistCommit(): void {
-    if (this.cluster.members.length === 1 || this.commitIndex === this.persistedCommit) return;
+    if (this.cluster.members.length === 1 || this.commitWriting || this.closed || this.commitIndex === this.persistedCommit) return;
     const now = Date.now();
     if (now - this.commitPersistedAt < COMMIT_PERSIST_MS) return;
     this.commitPersistedAt = now;
-    this.work.push({ ready: undefined, batch: undefined });
-    void this.pump();
+    this.commitWriting = true;
+    void this.writeMeta().then(() => {
+      this.commitWriting = false;
+    }, (error: Error) => this.persistFailed(error));
+  }
+
+  private async persistFailed(error: Error): Promise<void> {
+    this.logger.error({ error: error.message }, 'replication: could not persist; stopping');
+    await this.close();
   }
 
   /** A follower stores entries from the leader; acknowledged once they are durable. */
@@ -366,6 +374,7 @@ export class Replicator {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.transport?.close();
+    await this.meta.close();
   }
 }
 
