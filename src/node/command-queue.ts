@@ -48,7 +48,7 @@ export class CommandQueue {
 
   rejectAll(error: Error): void {
     while (this.length > 0) {
-      this.peekDone()(error, undefined);
+      this.peekDone()(error, undefined, this.peekCommand());
       this.shift();
     }
   }

@@ -82,11 +82,15 @@ export interface NodeObserver {
 /** What a submit resolves with: the command's committed entry (index, time, events). */
 export type CommandResult = CommittedEntry;
 
-/** How a command sent with `send` ends: its committed entry, or why it did not commit. */
-export type Done = (error: Error | undefined, entry: CommandResult | undefined) => void;
+/**
+ * How a command sent with `send` ends: its committed entry, or why it did not commit. The
+ * command comes back with it, so that one callback can serve every command of a sender.
+ */
+export type Done = (error: Error | undefined, entry: CommandResult | undefined, command: Command) => void;
 
 interface Waiting {
   done: Done;
+  command: Command;
   entry: CommittedEntry;
   submittedMs: number;
 }
@@ -285,7 +289,7 @@ export class Node {
         this.archive.addSlots(index, term, EntryType.Events, timestampUs, out.slots, start, out.length);
         // The entry moves to the batch's own copy of its events in keepBatch (out is reused).
         const entry = new CommittedEntry(index, term, timestampUs, out.slots, start, out.length);
-        this.waiting.push({ done: queue.peekDone(), entry, submittedMs: queue.peekSubmittedMs() });
+        this.waiting.push({ done: queue.peekDone(), command: queue.peekCommand(), entry, submittedMs: queue.peekSubmittedMs() });
         queue.shift();
         n++;
       }
@@ -348,7 +352,7 @@ export class Node {
       const w = waiting[this.waitingHead++];
       this.commitIndex = w.entry.index;
       this.observer?.committed(performance.now() - w.submittedMs);
-      w.done(undefined, w.entry);
+      w.done(undefined, w.entry, w.command);
       this.subscribers.publish(w.entry);
     }
     // Entries committed that no client waits for (a no-op, or ones of a previous term).
@@ -477,7 +481,7 @@ export class Node {
   private stepDown(): void {
     this.leaderReady = false;
     const lost = new NodeError('LEADERSHIP_LOST', 'this node stopped leading before the command committed; retry it with its request id');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(lost, undefined);
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(lost, undefined, this.waiting[i].command);
     this.waiting.length = 0;
     this.waitingHead = 0;
     this.queue.rejectAll(this.notLeader());
@@ -564,7 +568,7 @@ export class Node {
     if (this.failure !== undefined) return;
     this.failure = new NodeError('FAILED', `the node stopped: ${error.message}`);
     this.logger.error({ error: error.message }, 'node: failed; no further commands are accepted');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(this.failure, undefined);
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(this.failure, undefined, this.waiting[i].command);
     this.waiting.length = 0;
     this.waitingHead = 0;
     this.queue.rejectAll(this.failure);
@@ -587,7 +591,7 @@ export class Node {
     await this.catchUp.catch(() => undefined);
     await this.replicator.close();
     const unfinished = new NodeError('CLOSED', 'the node closed before the command committed');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(unfinished, undefined);
+    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(unfinished, undefined, this.waiting[i].command);
     this.queue.rejectAll(unfinished);
     await this.snapshotting?.catch(() => undefined);
     await this.worker?.terminate();

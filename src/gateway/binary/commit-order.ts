@@ -24,7 +24,7 @@ import { assert, fail } from '../../application/assert.ts';
 import type { Outcome } from '../outcome.ts';
 import type { AccountUpdate } from '../view/updates.ts';
 import type { ExecutionReport } from './messages.ts';
-import { type UnitsOf, answerWithoutUpdates, appendReports } from './reports.ts';
+import { ReportList, type UnitsOf, answerWithoutUpdates, appendReports } from './reports.ts';
 
 /** A request of the connection, committed. */
 export interface Answer {
@@ -35,9 +35,10 @@ export interface Answer {
   cancelAll: boolean;
 }
 
+/** Reports are lent: they are reused once the call returns. */
 export interface ReportSink {
-  /** A request's reports, the last one marked `last`. */
-  answer(request: number, reports: ExecutionReport[]): void;
+  /** A request's reports, `reports[0, count)`, the last one marked `last`. */
+  answer(request: number, reports: readonly ExecutionReport[], count: number): void;
   unsolicited(report: ExecutionReport): void;
 }
 
@@ -49,6 +50,7 @@ export class CommitOrder {
   private answersHead = 0;
   /** Entries up to here have been handed out. */
   private drainedIndex = 0;
+  private readonly reports = new ReportList();
 
   /** An update of the account from the view (balances have no report: the view gives none). */
   onUpdate(update: AccountUpdate): void {
@@ -81,34 +83,35 @@ export class CommitOrder {
       while (end < updates.length && updates[end].entryIndex === entry) end++;
       const tag = end > u ? updates[u].request : 0;
       if (end > u && tag === 0) {
-        const reports: ExecutionReport[] = [];
-        appendReports(updates, u, end, 0, unitsOf, reports);
-        for (const r of reports) sink.unsolicited(r);
+        this.reports.clear();
+        appendReports(updates, u, end, 0, unitsOf, this.reports);
+        for (let i = 0; i < this.reports.count; i++) sink.unsolicited(this.reports.items[i]);
       }
       if (answer !== undefined && answer.entryIndex === entry) {
         this.answersHead++;
-        sink.answer(answer.request, this.answerOf(answer, u, tag === answer.request ? end : u, unitsOf));
+        this.answerOf(answer, u, tag === answer.request ? end : u, unitsOf);
+        sink.answer(answer.request, this.reports.items, this.reports.count);
       }
       u = end;
     }
     this.drainedIndex = Math.max(this.drainedIndex, horizon);
-    updates.splice(0, u);
+    // The rest move to the front in place (a splice would make an array of the removed).
+    updates.copyWithin(0, u);
+    updates.length -= u;
     if (this.answersHead === answers.length) {
       answers.length = 0;
       this.answersHead = 0;
     }
   }
 
-  /** The reports of `answer`: those of `updates[from, to)`, or the one an answer without updates has. */
-  private answerOf(answer: Answer, from: number, to: number, unitsOf: UnitsOf): ExecutionReport[] {
-    const reports: ExecutionReport[] = [];
+  /** Makes the reports of `answer`: those of `updates[from, to)`, or the one an answer without updates has. */
+  private answerOf(answer: Answer, from: number, to: number, unitsOf: UnitsOf): void {
+    const reports = this.reports;
+    reports.clear();
     appendReports(this.updates, from, to, answer.request, unitsOf, reports);
-    if (reports.length === 0) {
-      const only = answerWithoutUpdates(answer.outcome, answer.cancelAll, answer.request, answer.entryIndex, answer.timestampUs)
-        ?? fail(`request ${answer.request} (entry ${answer.entryIndex}) has no report`);
-      reports.push(only);
+    if (reports.count === 0 && !answerWithoutUpdates(answer.outcome, answer.cancelAll, answer.request, answer.entryIndex, answer.timestampUs, reports)) {
+      fail(`request ${answer.request} (entry ${answer.entryIndex}) has no report`);
     }
-    reports[reports.length - 1].last = 1;
-    return reports;
+    reports.items[reports.count - 1].last = 1;
   }
 }

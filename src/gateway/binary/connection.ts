@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import { type LeaderHint, NodeError } from '../../node/errors.ts';
-import type { Node } from '../../node/node.ts';
+import type { Done, Node } from '../../node/node.ts';
 import type { CommittedEntry } from '../../node/subscribers.ts';
 import { outcomeOf } from '../outcome.ts';
 import type { View } from '../view/view.ts';
@@ -61,7 +61,7 @@ export class Connection {
   private draining = false;
   private flushing = false;
   private readonly sink: ReportSink = {
-    answer: (request, reports) => this.perform(this.session.onCommandDone(request, reports)),
+    answer: (request, reports, count) => this.perform(this.session.onCommandDone(request, reports, count)),
     unsolicited: (report: ExecutionReport) => this.perform(this.session.onUnsolicited(report)),
   };
 
@@ -212,17 +212,20 @@ export class Connection {
     this.unlisten = undefined;
   }
 
+  /** How every command of the connection ends (one callback for all: no closure per command). */
+  private readonly done: Done = (error, entry, command) => {
+    // Called from inside the node's commit step: a failure here must not reach it.
+    try {
+      if (error === undefined) this.answered(command as AccountCommand, entry as CommittedEntry);
+      else this.failed(command as AccountCommand, error);
+    } catch (failure) {
+      this.host.logger.error({ error: String(failure) }, 'gateway: binary answer failed');
+      this.terminate(ErrorCode.INTERNAL, 'the server failed');
+    }
+  };
+
   private submit(command: AccountCommand): void {
-    const refused = this.host.node.send(command, (error, entry) => {
-      // Called from inside the node's commit step: a failure here must not reach it.
-      try {
-        if (error === undefined) this.answered(command, entry as CommittedEntry);
-        else this.failed(command, error);
-      } catch (failure) {
-        this.host.logger.error({ error: String(failure) }, 'gateway: binary answer failed');
-        this.terminate(ErrorCode.INTERNAL, 'the server failed');
-      }
-    });
+    const refused = this.host.node.send(command, this.done);
     // Refused at once: answered like a later failure, once this call's actions are carried out.
     if (refused !== undefined) queueMicrotask(() => this.failed(command, refused));
   }

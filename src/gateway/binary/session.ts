@@ -158,15 +158,15 @@ export class Session {
     return this.flush();
   }
 
-  /** A submitted command's outcome: its reports, the last one (only) marked `last`. */
-  onCommandDone(request: number, reports: readonly ExecutionReport[]): Action[] {
+  /** A submitted command's outcome: its reports, `reports[0, count)`, the last one (only) marked `last`. */
+  onCommandDone(request: number, reports: readonly ExecutionReport[], count = reports.length): Action[] {
     if (this.stateNow === SessionState.Closed) return [];
     this.finish(request);
-    assert(reports.length > 0, 'every request has a report');
-    for (let i = 0; i < reports.length; i++) {
+    assert(count > 0 && count <= reports.length, 'every request has a report');
+    for (let i = 0; i < count; i++) {
       const report = reports[i];
       assert(report.request === request, 'a report answers its request');
-      assert(report.last === (i === reports.length - 1 ? 1 : 0), 'the last report alone is marked last');
+      assert(report.last === (i === count - 1 ? 1 : 0), 'the last report alone is marked last');
       this.send(report);
     }
     this.settleLogout();

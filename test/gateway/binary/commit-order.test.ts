@@ -38,8 +38,9 @@ function answer(request: number, entryIndex: number, outcome = ACCEPTED, cancelA
 function drain(c: CommitOrder, horizon: number): [string, number, ExecutionReport[]][] {
   const out: [string, number, ExecutionReport[]][] = [];
   c.drain(horizon, units, {
-    answer: (request, reports) => out.push(['answer', request, reports]),
-    unsolicited: (report) => out.push(['unsolicited', 0, [report]]),
+    // Reports are lent: keep copies.
+    answer: (request, reports, count) => out.push(['answer', request, reports.slice(0, count).map((r) => ({ ...r }))]),
+    unsolicited: (report) => out.push(['unsolicited', 0, [{ ...report }]]),
   });
   return out;
 }
