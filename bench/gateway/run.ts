@@ -3,7 +3,8 @@
  * `always`) on this machine, loaded from this process over loopback. Binary order entry: 8
  * connections, each its own account, pipelined up to the server's in-flight limit — committed orders/s in a closed
  * loop, then open-loop latency at 25, 50 and 75% of that rate (from each order's scheduled
- * time to its last report, so queueing shows). REST: the same with signed requests.
+ * time to its last report, so queueing shows), each with what the nodes' fdatasyncs took
+ * meanwhile (fsync-figures.ts). REST: the same with signed requests.
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import type { MessageOf, ServerMessage } from '../../src/gateway/binary/messages
 import { setUpMarket } from '../../test/gateway/support.ts';
 import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/server-cluster.ts';
 import { type BenchOptions, latencyFigures, round } from '../stats.ts';
+import { fsyncBuckets, fsyncFigures } from './fsync-figures.ts';
 
 interface Result {
   case: string;
@@ -220,9 +222,12 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
     await binaryMax(leader, keys, WARM_UP_ORDERS);
     const max = await binaryMax(leader, keys, total);
     say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always' });
+    const urls = cluster.members.map((m) => cluster.url(m.id));
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
-      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...(await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8)) });
+      const before = await fsyncBuckets(urls);
+      const figures = await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8);
+      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...fsyncFigures(before, await fsyncBuckets(urls)) });
     }
     const rest = await restLoad(url, keys, options.quick ? 10_000 : 40_000, 64);
     say({ case: 'rest_max', ops_per_sec: rest.ops_per_sec, concurrency: 64 });
