@@ -2,7 +2,8 @@
  * Prometheus metrics of a node, served at /metrics: replication figures read from the node at
  * each scrape, and the gateways' own counters. One registry per node (tests run several).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.ts';
 import type { NodeObserver } from '../../node/node.ts';
 import type { GatewayContext } from '../context.ts';
 
@@ -53,9 +54,8 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const fsync = new Histogram({ name: 'bourse_fsync_seconds', help: 'archive fdatasync duration', buckets: LATENCY_BUCKETS, registers: [registry] });
-  const commit = new Histogram({ name: 'bourse_commit_seconds', help: 'submit-to-commit latency of commands run by this node as leader',
-    buckets: LATENCY_BUCKETS, registers: [registry] });
+  const fsync = new BucketHistogram('bourse_fsync_seconds', 'archive fdatasync duration', LATENCY_BUCKETS, registry);
+  const commit = new BucketHistogram('bourse_commit_seconds', 'submit-to-commit latency of commands run by this node as leader', LATENCY_BUCKETS, registry);
   const binaryCommands = new CommandTally();
   return {
     registry,
