@@ -54,6 +54,11 @@ export interface AppendResponse {
    * On failure, a hint: the leader should retry with prevIndex at or below it.
    */
   index: number;
+  /**
+   * On success, the follower's last index known to match this leader, durable or not: what it
+   * has received. Entries sent past it were lost; entries up to it are only waiting for a disk.
+   */
+  received: number;
 }
 
 export type Message = VoteRequest | VoteResponse | Append | AppendResponse;

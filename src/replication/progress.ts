@@ -10,10 +10,12 @@ export class Progress {
   probing = true;
   /** A probe is in flight: wait for its answer (or the next heartbeat). */
   paused = false;
+  /** Highest index the follower has said it received (matching, durable or not). */
+  received = 0;
   /** Heard from within the current check-quorum period. */
   recentActive = false;
-  /** `match` at the previous heartbeat: no progress since, with entries in flight, means they were lost. */
-  matchAtHeartbeat = 0;
+  /** `received` at the previous heartbeat: none received since, with entries in flight, means they were lost. */
+  receivedAtHeartbeat = 0;
 
   constructor(next: number) {
     this.next = next;

@@ -147,7 +147,7 @@ export class Raft {
       if (!preVoteTraffic) this.becomeFollower(m.term, m.type === MessageType.Append ? m.from : 0);
     } else if (m.term < this.term) {
       // Tell a stale leader or pre-candidate the current term; drop anything else.
-      if (m.type === MessageType.Append) this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: false, index: this.log.lastIndex });
+      if (m.type === MessageType.Append) this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: false, index: this.log.lastIndex, received: 0 });
       if (m.type === MessageType.PreVote) this.send({ type: MessageType.PreVoteResponse, term: this.term, from: this.id, to: m.from, granted: false });
       return;
     }
@@ -183,7 +183,7 @@ export class Raft {
     } else if (this.ackOwed && this.leaderId !== 0) {
       this.ackOwed = false;
       this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: this.leaderId, success: true,
-        index: Math.min(this.persistedIndex, this.verified) });
+        index: Math.min(this.persistedIndex, this.verified), received: this.verified });
     }
   }
 
@@ -328,11 +328,12 @@ export class Raft {
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       for (const [id, p] of this.progress) {
-        // A probe that got no answer is sent again. Entries in flight with no progress for a
-        // whole heartbeat were lost (a dropped connection, a lossy network): send them again.
+        // A probe that got no answer is sent again. Entries in flight that the follower has not
+        // received for a whole heartbeat were lost (a dropped connection, a full queue): send
+        // them again. Entries received and not yet durable are only slow: they are not resent.
         if (p.probing) p.paused = false;
-        if (p.sent > p.match && p.match === p.matchAtHeartbeat) p.sent = p.match;
-        p.matchAtHeartbeat = p.match;
+        if (p.sent > p.received && p.received === p.receivedAtHeartbeat) p.sent = Math.max(p.match, p.received);
+        p.receivedAtHeartbeat = p.received;
         this.sendAppend(id, p, true);
       }
     }
@@ -354,21 +355,21 @@ export class Raft {
 
   /**
    * Sends what the follower lacks, within its in-flight window: the next batches (many in
-   * flight when replicating, one at a time when probing), or an empty heartbeat.
+   * flight when replicating, one at a time when probing), and on a heartbeat an empty Append.
+   * The follower answers an empty one at once, also while its disk holds back the answers to
+   * entries: the leader hears from it (check-quorum) and learns what it received.
    */
   private sendAppend(to: number, p: Progress, heartbeat: boolean): void {
     const last = this.log.lastIndex;
-    let sent = false;
     // Bounded: each pass sends at least one entry, and at most last - p.sent remain.
     while (!p.paused && p.sent < last && p.sent - p.match < this.config.maxInflightEntries) {
       const count = Math.min(this.config.maxAppendEntries, last - p.sent, this.config.maxInflightEntries - (p.sent - p.match));
       this.send({ type: MessageType.Append, term: this.term, from: this.id, to, prevIndex: p.sent,
         prevTerm: this.log.termAt(p.sent), commit: this.commitIndex, count });
       p.sent += count;
-      sent = true;
       if (p.probing) p.paused = true;
     }
-    if (heartbeat && !sent) {
+    if (heartbeat) {
       // prevIndex = what is known to match: always accepted, and the commit it carries is safe.
       this.send({ type: MessageType.Append, term: this.term, from: this.id, to, prevIndex: p.match,
         prevTerm: this.log.termAt(p.match), commit: Math.min(this.commitIndex, p.match), count: 0 });
@@ -414,13 +415,13 @@ export class Raft {
     // Newly stored entries are acknowledged when `persisted` says they are durable.
     if (offset === m.count || this.persistedIndex >= matched) {
       this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: true,
-        index: Math.min(this.persistedIndex, this.verified) });
+        index: Math.min(this.persistedIndex, this.verified), received: this.verified });
     }
     if (this.persistedIndex < matched) this.ackOwed = true;
   }
 
   private rejectAppend(to: number, hint: number): void {
-    this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to, success: false, index: hint });
+    this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to, success: false, index: hint, received: 0 });
   }
 
   /** Offset of the first entry of `m` that the log lacks or holds in another term. */
@@ -439,6 +440,8 @@ export class Raft {
     p.recentActive = true;
     if (m.success) {
       if (m.index > p.match) p.match = m.index;
+      if (m.received > p.received) p.received = m.received;
+      if (p.sent < p.received) p.sent = p.received;
       if (p.sent < p.match) p.sent = p.match;
       p.next = Math.max(p.next, p.match + 1);
       p.probing = false;
@@ -450,6 +453,7 @@ export class Raft {
     // A rejection: back up to the hint (never below what is known to match) and probe.
     const retry = Math.max(p.match, Math.min(m.index, p.sent - 1, this.log.lastIndex));
     p.sent = retry;
+    p.received = Math.min(p.received, retry);
     p.next = retry + 1;
     p.probing = true;
     p.paused = false;

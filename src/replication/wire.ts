@@ -59,6 +59,7 @@ export function encodeHead(s: Float64Array, p: number, m: Message): void {
     case MessageType.AppendResponse:
       s[p + 4] = m.success ? 1 : 0;
       s[p + 5] = m.index;
+      s[p + 6] = m.received;
       break;
   }
 }
@@ -113,7 +114,7 @@ export function decodeMessage(v: Views, at: number, bytes: number): Decoded | st
       message = { type, term, from, to, granted: a === 1 };
       break;
     case MessageType.AppendResponse:
-      message = { type, term, from, to, success: a === 1, index: b };
+      message = { type, term, from, to, success: a === 1, index: b, received: c };
       break;
     case MessageType.Append: {
       const append: Append = { type, term, from, to, prevIndex: a, prevTerm: b, commit: c, count: d };
