@@ -481,9 +481,7 @@ export class Node {
   private stepDown(): void {
     this.leaderReady = false;
     const lost = new NodeError('LEADERSHIP_LOST', 'this node stopped leading before the command committed; retry it with its request id');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(lost, undefined, this.waiting[i].command);
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    this.rejectWaiting(lost);
     this.queue.rejectAll(this.notLeader());
     if (this.applied > this.commitIndex) {
       this.catchUp = this.catchUp.then(() => this.rebuild()).catch((error: Error) => this.fail(error));
@@ -564,13 +562,19 @@ export class Node {
     });
   }
 
+  /** Every command run and not yet committed ends with `error`. */
+  private rejectWaiting(error: Error): void {
+    const waiting = this.waiting;
+    for (let i = this.waitingHead; i < waiting.length; i++) waiting[i].done(error, undefined, waiting[i].command);
+    waiting.length = 0;
+    this.waitingHead = 0;
+  }
+
   private fail(error: Error): void {
     if (this.failure !== undefined) return;
     this.failure = new NodeError('FAILED', `the node stopped: ${error.message}`);
     this.logger.error({ error: error.message }, 'node: failed; no further commands are accepted');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(this.failure, undefined, this.waiting[i].command);
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    this.rejectWaiting(this.failure);
     this.queue.rejectAll(this.failure);
   }
 
@@ -591,7 +595,7 @@ export class Node {
     await this.catchUp.catch(() => undefined);
     await this.replicator.close();
     const unfinished = new NodeError('CLOSED', 'the node closed before the command committed');
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].done(unfinished, undefined, this.waiting[i].command);
+    this.rejectWaiting(unfinished);
     this.queue.rejectAll(unfinished);
     await this.snapshotting?.catch(() => undefined);
     await this.worker?.terminate();

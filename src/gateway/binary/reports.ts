@@ -20,6 +20,11 @@ export type UnitsOf = (product: number) => Units | undefined;
 
 const NO_UNITS: Units = { tickSize: 0, lotSize: 0 };
 
+const BLANK: Readonly<ExecutionReport> = {
+  type: 'ExecutionReport', kind: 0, side: 0, request: 0, order: 0, clientOrderId: 0, product: 0, price: 0, qty: 0, filledQty: 0,
+  leavesQty: 0, trade: 0, fillPrice: 0, fillQty: 0, fee: 0, entryIndex: 0, timestampUs: 0, reason: 0, liquidity: Liquidity.None, last: 0,
+};
+
 /**
  * An id as a report carries it (u53): a rejected request's ids are echoed as the client sent
  * them, and one that was never a valid id (negative) has no place there.
@@ -47,30 +52,16 @@ export class ReportList {
   add(kind: number, request: number, entryIndex: number, timestampUs: number): ExecutionReport {
     let r = this.items[this.count];
     if (r === undefined) {
-      r = { type: 'ExecutionReport', kind: 0, side: 0, request: 0, order: 0, clientOrderId: 0, product: 0, price: 0, qty: 0, filledQty: 0,
-        leavesQty: 0, trade: 0, fillPrice: 0, fillQty: 0, fee: 0, entryIndex: 0, timestampUs: 0, reason: 0, liquidity: Liquidity.None, last: 0 };
+      r = { ...BLANK };
       this.items.push(r);
+    } else {
+      Object.assign(r, BLANK);
     }
     this.count++;
     r.kind = kind;
     r.request = request;
     r.entryIndex = entryIndex;
     r.timestampUs = timestampUs;
-    r.side = 0;
-    r.order = 0;
-    r.clientOrderId = 0;
-    r.product = 0;
-    r.price = 0;
-    r.qty = 0;
-    r.filledQty = 0;
-    r.leavesQty = 0;
-    r.trade = 0;
-    r.fillPrice = 0;
-    r.fillQty = 0;
-    r.fee = 0;
-    r.reason = 0;
-    r.liquidity = Liquidity.None;
-    r.last = 0;
     return r;
   }
 }
