@@ -2,7 +2,9 @@
  * What the nodes' fdatasyncs took during a bench phase, from their own histogram
  * (bourse_fsync_seconds on /metrics) read before and after it. With fsync `always` an order
  * commits only once a quorum's fdatasyncs return, so a phase's latency tail cannot be shorter
- * than theirs: the figures tell the disk's share from ours. Bucket bounds, not exact values.
+ * than theirs. A node times a sync from the call to its completion callback, so a busy event
+ * loop adds to it: under light load the figures are the disk's, under heavy load they are an
+ * upper bound. Bucket bounds, not exact values.
  */
 
 const METRIC = 'bourse_fsync_seconds_bucket';
