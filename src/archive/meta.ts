@@ -42,9 +42,9 @@ interface Slot {
   state: DurableState;
 }
 
-/** One slot (or a version-1 file) decoded, or the code of what is wrong with it. */
 type SlotProblem = 'BAD_MAGIC' | 'BAD_VERSION' | 'BAD_HEADER' | 'INVALID_FIELDS';
 
+/** One slot (or a version-1 file) decoded, or the code of what is wrong with it. */
 function decodeSlot(bytes: Uint8Array, version: 1 | 2): Slot | SlotProblem {
   const used = version === 1 ? V1_BYTES : META_SLOT_BYTES;
   const v = new Views(new ArrayBuffer(used));
@@ -81,7 +81,7 @@ function newest(bytes: Buffer, path: string): Slot & { version: 1 | 2 } {
     if (typeof slot === 'string') throw slotError(slot, path, 0);
     return { ...slot, version: 1 };
   }
-  if (bytes.byteLength !== META_FILE_BYTES) throw new ArchiveError('BAD_MAGIC', 'not a Bourse metadata file', path, 0);
+  if (bytes.byteLength !== META_FILE_BYTES) throw slotError('BAD_MAGIC', path, 0);
   const a = decodeSlot(bytes, 2);
   const b = decodeSlot(bytes.subarray(META_SLOT_BYTES), 2);
   // Fields that are wrong under a valid CRC were written wrong: no slot is trusted then.

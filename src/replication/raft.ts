@@ -332,7 +332,7 @@ export class Raft {
         // received for a whole heartbeat were lost (a dropped connection, a full queue): send
         // them again. Entries received and not yet durable are only slow: they are not resent.
         if (p.probing) p.paused = false;
-        if (p.sent > p.received && p.received === p.receivedAtHeartbeat) p.sent = Math.max(p.match, p.received);
+        if (p.sent > p.received && p.received === p.receivedAtHeartbeat) p.sent = p.received;
         p.receivedAtHeartbeat = p.received;
         this.sendAppend(id, p, true);
       }
@@ -441,8 +441,9 @@ export class Raft {
     if (m.success) {
       if (m.index > p.match) p.match = m.index;
       if (m.received > p.received) p.received = m.received;
+      // A follower's durable matching index is within what it received.
+      assert(p.received >= p.match, 'a follower received what it holds durable');
       if (p.sent < p.received) p.sent = p.received;
-      if (p.sent < p.match) p.sent = p.match;
       p.next = Math.max(p.next, p.match + 1);
       p.probing = false;
       p.paused = false;
