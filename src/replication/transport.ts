@@ -141,20 +141,25 @@ export class PeerTransport {
     for (const o of this.outbound.values()) this.dial(o);
   }
 
-  /** Queues a message body for `to`; it leaves with the others of this turn. */
-  send(to: number, body: Uint8Array): void {
+  /**
+   * Queues a message for `to`, its body the concatenation of `parts`; it leaves with the others
+   * of this turn. The parts are written as they are, not copied: they must not change after.
+   */
+  send(to: number, ...parts: Uint8Array[]): void {
     const o = this.outbound.get(to);
     if (o === undefined || this.closed) return;
-    if (!o.ready || o.queuedBytes + body.byteLength > this.maxBufferedBytes ||
+    let bodyBytes = 0;
+    for (const part of parts) bodyBytes += part.byteLength;
+    if (!o.ready || o.queuedBytes + bodyBytes > this.maxBufferedBytes ||
         (o.socket !== undefined && o.socket.writableLength > this.maxBufferedBytes)) {
       this.dropped++;
       return;
     }
     const header = Buffer.allocUnsafe(8);
-    header.writeUInt32LE(4 + body.byteLength, 0);
+    header.writeUInt32LE(4 + bodyBytes, 0);
     header.writeUInt32LE(DATA, 4);
-    o.queued.push(header, body);
-    o.queuedBytes += body.byteLength;
+    o.queued.push(header, ...parts);
+    o.queuedBytes += bodyBytes;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

@@ -74,6 +74,24 @@ describe('peer transport', () => {
     }
   });
 
+  it('a message sent in parts arrives as one body, the parts back to back', async () => {
+    const a = await addresses(2);
+    const p1 = peer(1, a);
+    const p2 = peer(2, a);
+    await Promise.all([p1.transport.start(), p2.transport.start()]);
+    try {
+      await until(() => p1.transport.connectedPeers().includes(2));
+      const whole = new Uint8Array(4_096 + 24).map((_, i) => i % 251);
+      p1.transport.send(2, whole.subarray(0, 8), whole.subarray(8, 4_000), whole.subarray(4_000));
+      p1.transport.send(2, new Uint8Array([5]));
+      await until(() => p2.received.length === 2);
+      assert.deepEqual(p2.received[0].body, [...whole]);
+      assert.deepEqual(p2.received[1].body, [5]);
+    } finally {
+      await Promise.all([p1.transport.close(), p2.transport.close()]);
+    }
+  });
+
   it('a wrong secret, another cluster id or a non-member is refused and logged, in both directions', async () => {
     const a = await addresses(2);
     const honest = peer(1, a);
