@@ -20,10 +20,33 @@ export type UnitsOf = (product: number) => Units | undefined;
 
 const NO_UNITS: Units = { tickSize: 0, lotSize: 0 };
 
-const BLANK: Readonly<ExecutionReport> = {
-  type: 'ExecutionReport', kind: 0, side: 0, request: 0, order: 0, clientOrderId: 0, product: 0, price: 0, qty: 0, filledQty: 0,
-  leavesQty: 0, trade: 0, fillPrice: 0, fillQty: 0, fee: 0, entryIndex: 0, timestampUs: 0, reason: 0, liquidity: Liquidity.None, last: 0,
-};
+/**
+ * Sets every field of `r` blank. Field by field: `Object.assign` from a template object cost
+ * about fifty times as much, and this runs for every report.
+ */
+function blank(r: ExecutionReport): ExecutionReport {
+  r.type = 'ExecutionReport';
+  r.kind = 0;
+  r.side = 0;
+  r.request = 0;
+  r.order = 0;
+  r.clientOrderId = 0;
+  r.product = 0;
+  r.price = 0;
+  r.qty = 0;
+  r.filledQty = 0;
+  r.leavesQty = 0;
+  r.trade = 0;
+  r.fillPrice = 0;
+  r.fillQty = 0;
+  r.fee = 0;
+  r.entryIndex = 0;
+  r.timestampUs = 0;
+  r.reason = 0;
+  r.liquidity = Liquidity.None;
+  r.last = 0;
+  return r;
+}
 
 /**
  * An id as a report carries it (u53): a rejected request's ids are echoed as the client sent
@@ -52,10 +75,10 @@ export class ReportList {
   add(kind: number, request: number, entryIndex: number, timestampUs: number): ExecutionReport {
     let r = this.items[this.count];
     if (r === undefined) {
-      r = { ...BLANK };
+      r = blank({} as ExecutionReport);
       this.items.push(r);
     } else {
-      Object.assign(r, BLANK);
+      blank(r);
     }
     this.count++;
     r.kind = kind;
