@@ -7,19 +7,17 @@
  * upper bound. Bucket bounds, not exact values.
  */
 
-const METRIC = 'bourse_fsync_seconds_bucket';
+import { samples } from './scrape.ts';
 
 /** Cumulative counts by bucket bound (seconds; +Inf last), summed over the nodes at `urls`. */
 export async function fsyncBuckets(urls: readonly string[]): Promise<Map<number, number>> {
   const sums = new Map<number, number>();
   for (const url of urls) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(METRIC)) continue;
-      const match = /le="([^"]+)"\}\s+(\S+)/.exec(line);
+    for (const { labels, value } of await samples(url, 'bourse_fsync_seconds_bucket')) {
+      const match = /le="([^"]+)"/.exec(labels);
       if (match === null) continue;
       const bound = match[1] === '+Inf' ? Infinity : Number(match[1]);
-      sums.set(bound, (sums.get(bound) ?? 0) + Number(match[2]));
+      sums.set(bound, (sums.get(bound) ?? 0) + value);
     }
   }
   return sums;

@@ -4,7 +4,8 @@
  * connections, each its own account, pipelined up to the server's in-flight limit — committed orders/s in a closed
  * loop, then open-loop latency at 25, 50 and 75% of that rate (from each order's scheduled
  * time to its last report, so queueing shows), each with what the nodes' fdatasyncs took
- * meanwhile (fsync-figures.ts). REST: the same with signed requests.
+ * meanwhile (fsync-figures.ts); the closed loop also gives each process's CPU time per order
+ * (cpu-figures.ts). REST: the same with signed requests.
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import type { MessageOf, ServerMessage } from '../../src/gateway/binary/messages
 import { setUpMarket } from '../../test/gateway/support.ts';
 import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/server-cluster.ts';
 import { type BenchOptions, latencyFigures, round } from '../stats.ts';
+import { cpuFigures, cpuMark } from './cpu-figures.ts';
 import { fsyncBuckets, fsyncFigures } from './fsync-figures.ts';
 
 interface Result {
@@ -220,9 +222,11 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
     // Past the first 262,144 orders the node's and the view's bounded rings (recent request ids,
     // finished orders, fills) are full and each order also evicts: the steady state, measured.
     await binaryMax(leader, keys, WARM_UP_ORDERS);
-    const max = await binaryMax(leader, keys, total);
-    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always' });
     const urls = cluster.members.map((m) => cluster.url(m.id));
+    const cpuBefore = await cpuMark(urls);
+    const max = await binaryMax(leader, keys, total);
+    const cpu = cpuFigures(cpuBefore, await cpuMark(urls), leader.id - 1, total);
+    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always', ...cpu });
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
       const before = await fsyncBuckets(urls);
