@@ -33,10 +33,11 @@ function boundAt(before: Map<number, number>, after: Map<number, number>, p: num
   return -1;
 }
 
-/** The phase's fdatasyncs over all nodes: how many, and the bucket bounds of p99 and the slowest (-1: past the last bound). */
-export function fsyncFigures(before: Map<number, number>, after: Map<number, number>): { fsyncs: number; fsync_p99_le_us: number; fsync_max_le_us: number } {
+/** The phase's fdatasyncs over all nodes: how many, and the bucket bounds of p50, p99 and the slowest (-1: past the last bound). */
+export function fsyncFigures(before: Map<number, number>, after: Map<number, number>): { fsyncs: number; fsync_p50_le_us: number; fsync_p99_le_us: number; fsync_max_le_us: number } {
   return {
     fsyncs: (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0),
+    fsync_p50_le_us: boundAt(before, after, 0.5),
     fsync_p99_le_us: boundAt(before, after, 0.99),
     fsync_max_le_us: boundAt(before, after, 1),
   };

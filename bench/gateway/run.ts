@@ -223,10 +223,11 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
     // finished orders, fills) are full and each order also evicts: the steady state, measured.
     await binaryMax(leader, keys, WARM_UP_ORDERS);
     const urls = cluster.members.map((m) => cluster.url(m.id));
-    const cpuBefore = await cpuMark(urls);
+    const [cpuBefore, fsyncsBefore] = [await cpuMark(urls), await fsyncBuckets(urls)];
     const max = await binaryMax(leader, keys, total);
     const cpu = cpuFigures(cpuBefore, await cpuMark(urls), leader.id - 1, total);
-    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always', ...cpu });
+    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always', ...cpu,
+      ...fsyncFigures(fsyncsBefore, await fsyncBuckets(urls)) });
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
       const before = await fsyncBuckets(urls);
