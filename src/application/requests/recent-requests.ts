@@ -7,15 +7,12 @@
  * allocated whole with the first id: growing it (and re-indexing) on the command path stalled
  * a node for 200 ms at a million ids, long enough to lose its lead.
  *
- * A hash index finds an id's ring position. Its entries hold only the key's hash and the
- * position, 8 bytes, and keys are compared in the ring, so that the index takes 4 MB: a
- * PairIndex, with the keys in it, took 10 MB, past what the TLB covers, and a record (which
- * inserts one id and deletes the oldest, both at random places) waited on two memory misses of
- * ~150 ns; it took about twice as long as it does now.
+ * A RingIndex finds an id's ring position (its keys compared in the ring).
  */
 import { assert } from '../assert.ts';
 import { LIMITS } from '../limits.ts';
-import { hashPair, staysPut } from '../pair-index.ts';
+import { hashPair } from '../pair-index.ts';
+import { RingIndex } from '../ring-index.ts';
 
 export interface RequestOutcome {
   account: number;
@@ -26,15 +23,6 @@ export interface RequestOutcome {
   timeUs: number;
 }
 
-/**
- * An index entry is two int32s, side by side so that a probe reads one cache line: the key's
- * hash (a miss need not read the ring, a deletion shifts entries back without rehashing), then
- * the ring position + 1 (0 marks a free entry).
- */
-const SHIFT = 1;
-const STRIDE = 1 << SHIFT;
-const AT = 1;
-
 export class RecentRequests {
   private account = new Float64Array(0);
   private request = new Float64Array(0);
@@ -42,25 +30,19 @@ export class RecentRequests {
   private order = new Float64Array(0);
   private reason = new Float64Array(0);
   private time = new Float64Array(0);
-  /**
-   * (account, request) -> ring position: open addressing, linear probing, load ≤ 0.5. One free
-   * entry until the first id allocates the table, so that `find` needs no special case.
-   */
-  private index = new Int32Array(STRIDE);
-  /** Masks an offset into `index` to an entry's start: (entries - 1) * STRIDE. */
-  private mask = 0;
+  /** (account, request) -> ring position; a tiny one until the first id allocates the real one, so that `find` needs no special case. */
+  private index = new RingIndex(1);
   private head = 0;
   size = 0;
 
   /** The ring position of (account, request), or -1. */
   find(account: number, request: number): number {
     const index = this.index;
-    const mask = this.mask;
     const hash = hashPair(account, request);
-    for (let i = (hash << SHIFT) & mask; ; i = (i + STRIDE) & mask) {
-      const at = index[i + AT] - 1;
+    for (let i = index.home(hash); ; i = index.next(i)) {
+      const at = index.positionAt(i);
       if (at < 0) return -1;
-      if (index[i] === hash && this.account[at] === account && this.request[at] === request) return at;
+      if (index.hashAt(i) === hash && this.account[at] === account && this.request[at] === request) return at;
     }
   }
 
@@ -89,7 +71,7 @@ export class RecentRequests {
     this.order[at] = order;
     this.reason[at] = reason;
     this.time[at] = timeUs;
-    this.indexAt(at, hashPair(account, request));
+    this.index.insert(hashPair(account, request), at);
     this.size++;
   }
 
@@ -110,10 +92,7 @@ export class RecentRequests {
     this.order = new Float64Array(n);
     this.reason = new Float64Array(n);
     this.time = new Float64Array(n);
-    let entries = 16;
-    while (entries < n * 2) entries *= 2;
-    this.index = new Int32Array(entries * STRIDE);
-    this.mask = (entries - 1) * STRIDE;
+    this.index = new RingIndex(n);
   }
 
   private expire(nowUs: number): void {
@@ -123,44 +102,9 @@ export class RecentRequests {
 
   private dropHead(): void {
     const at = this.head;
-    this.unindex(at);
+    const removed = this.index.remove(hashPair(this.account[at], this.request[at]), at);
+    assert(removed, 'recent request not indexed');
     this.head = at + 1 === this.account.length ? 0 : at + 1;
     this.size--;
-  }
-
-  /** Indexes ring position `at` under `hash`, its key known to be new (record asserted it). */
-  private indexAt(at: number, hash: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let i = (hash << SHIFT) & mask;
-    while (index[i + AT] !== 0) i = (i + STRIDE) & mask;
-    index[i] = hash;
-    index[i + AT] = at + 1;
-  }
-
-  /** Deletes ring position `at` from the index (found by its position: no key to compare). */
-  private unindex(at: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let i = (hashPair(this.account[at], this.request[at]) << SHIFT) & mask;
-    for (;;) {
-      const entry = index[i + AT];
-      if (entry === at + 1) break;
-      assert(entry !== 0, 'recent request not indexed');
-      i = (i + STRIDE) & mask;
-    }
-    // Backward shift: move later members of the probe run into the hole when their home allows.
-    let j = i;
-    for (;;) {
-      j = (j + STRIDE) & mask;
-      const entry = index[j + AT];
-      if (entry === 0) break;
-      const home = (index[j] << SHIFT) & mask;
-      if (staysPut(i, j, home)) continue;
-      index[i] = index[j];
-      index[i + AT] = entry;
-      i = j;
-    }
-    index[i + AT] = 0;
   }
 }

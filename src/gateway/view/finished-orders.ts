@@ -1,11 +1,12 @@
 /**
  * Orders that ended (filled or cancelled), the newest `capacity` of them, so that looking an
  * order up by id — or by its client order id — still works right after it left the book.
- * A ring of columns with two indexes: order id -> position, and (client order id, account) ->
- * the position of the newest ended order with that client id (a client id is unique only among
- * open orders, so it may come back).
+ * A ring of columns with two indexes (RingIndex: the keys are compared in the ring): order id
+ * -> position, and (client order id, account) -> the position of the newest ended order with
+ * that client id (a client id is unique only among open orders, so it may come back).
  */
-import { PairIndex } from '../../application/pair-index.ts';
+import { hashPair } from '../../application/pair-index.ts';
+import { RingIndex } from '../../application/ring-index.ts';
 import type { OrderFacts } from './order-facts.ts';
 import { Ring } from './ring.ts';
 
@@ -26,13 +27,13 @@ export class FinishedOrders {
   private filledLots: Float64Array;
   private acceptedUs: Float64Array;
   private finishedUs: Float64Array;
-  private readonly byId: PairIndex;
-  private readonly byClient: PairIndex;
+  private readonly byId: RingIndex;
+  private readonly byClient: RingIndex;
 
   constructor(capacity: number) {
     this.ring = new Ring(capacity);
-    this.byId = new PairIndex(capacity);
-    this.byClient = new PairIndex(capacity);
+    this.byId = new RingIndex(capacity);
+    this.byClient = new RingIndex(capacity);
     const n = capacity;
     this.order = new Float64Array(n);
     this.account = new Float64Array(n);
@@ -75,20 +76,47 @@ export class FinishedOrders {
     this.filledLots[at] = o.filledLots;
     this.acceptedUs[at] = o.acceptedUs;
     this.finishedUs[at] = o.finishedUs;
-    this.byId.set(o.order, 0, at);
-    if (o.clientOrderId !== 0) this.byClient.set(o.clientOrderId, o.account, at);
+    // An order ends once: its id is not indexed yet.
+    this.byId.insert(hashPair(o.order, 0), at);
+    if (o.clientOrderId !== 0) {
+      const hash = hashPair(o.clientOrderId, o.account);
+      const older = this.clientPosition(o.account, o.clientOrderId, hash);
+      if (older !== -1) this.byClient.remove(hash, older);
+      this.byClient.insert(hash, at);
+    }
   }
 
   /** Loads the ended order `order` of `account` into `into`; false if it is not kept (or not the account's). */
   find(account: number, order: number, into: OrderFacts): boolean {
-    const at = order > 0 ? this.byId.get(order, 0) : -1;
+    const at = order > 0 ? this.position(order) : -1;
     return at !== -1 && this.account[at] === account && this.load(at, into);
   }
 
   /** Loads the newest ended order of `account` with this client order id into `into`; false if none is kept. */
   findClient(account: number, clientOrderId: number, into: OrderFacts): boolean {
-    const at = clientOrderId > 0 ? this.byClient.get(clientOrderId, account) : -1;
+    const at = clientOrderId > 0 ? this.clientPosition(account, clientOrderId, hashPair(clientOrderId, account)) : -1;
     return at !== -1 && this.load(at, into);
+  }
+
+  /** The position of ended order `order`, or -1. */
+  private position(order: number): number {
+    const index = this.byId;
+    const hash = hashPair(order, 0);
+    for (let i = index.home(hash); ; i = index.next(i)) {
+      const at = index.positionAt(i);
+      if (at < 0) return -1;
+      if (index.hashAt(i) === hash && this.order[at] === order) return at;
+    }
+  }
+
+  /** The position of the newest ended order of `account` with this client order id (whose hash is `hash`), or -1. */
+  private clientPosition(account: number, clientOrderId: number, hash: number): number {
+    const index = this.byClient;
+    for (let i = index.home(hash); ; i = index.next(i)) {
+      const at = index.positionAt(i);
+      if (at < 0) return -1;
+      if (index.hashAt(i) === hash && this.clientOrderId[at] === clientOrderId && this.account[at] === account) return at;
+    }
   }
 
   private load(at: number, o: OrderFacts): true {
@@ -112,11 +140,10 @@ export class FinishedOrders {
 
   /** The oldest record is about to be overwritten at `at`: its index entries go. */
   private forget(at: number): void {
-    this.byId.delete(this.order[at], 0);
+    this.byId.remove(hashPair(this.order[at], 0), at);
+    // A newer ended order with the same client id took its place in that index, if any.
     const clientOrderId = this.clientOrderId[at];
-    if (clientOrderId !== 0 && this.byClient.get(clientOrderId, this.account[at]) === at) {
-      this.byClient.delete(clientOrderId, this.account[at]);
-    }
+    if (clientOrderId !== 0) this.byClient.remove(hashPair(clientOrderId, this.account[at]), at);
   }
 
 }

@@ -5,7 +5,7 @@
  * overrides (the tests use small ones to see the bounds at work).
  *
  * Memory at the defaults, when full: the fill log about 100 MB (≈ 96 bytes a fill), finished
- * orders about 35 MB (≈ 130 bytes an order), trades 48 KB per product that traded 1,000 times.
+ * orders about 30 MB (≈ 113 bytes an order), trades 48 KB per product that traded 1,000 times.
  * Every ring starts small and doubles up to its bound, so a quiet exchange pays little.
  */
 export interface ViewLimits {
