@@ -159,21 +159,29 @@ export class Archive {
     this.accepted(index, term);
   }
 
-  /** Like add, with the payload taken from float64 slots [from, to) (the engine's event buffer). */
-  addSlots(index: number, term: number, type: number, timestampUs: number, slots: Float64Array, from: number, to: number): void {
-    this.check(index, term, (to - from) * 8);
-    this.pending.addSlots(index, term, type, timestampUs, slots, from, to);
-    this.accepted(index, term);
+  /**
+   * Adds records [first, first + count) of a batch of sealed records (the wire's, which are the
+   * archive's own layout) in one copy; the write stamps their watermark and CRC again. They are
+   * all checked first: a bad one adds none.
+   */
+  addRecords(batch: EntryBatch, first: number, count: number): void {
+    for (let k = first; k < first + count; k++) {
+      if (k === first) this.check(batch.index(k), batch.term(k), batch.payloadBytes(k));
+      else this.check(batch.index(k), batch.term(k), batch.payloadBytes(k), batch.index(k - 1), batch.term(k - 1));
+    }
+    this.pending.addRecords(batch, first, count);
+    this.accepted(batch.index(first + count - 1), batch.term(first + count - 1));
   }
 
-  private check(index: number, term: number, payloadBytes: number): void {
+  /** That entry `index` may follow (`afterIndex`, `afterTerm`): by default, the last entry added. */
+  private check(index: number, term: number, payloadBytes: number, afterIndex = this.lastIndex, afterTerm = this.lastTerm): void {
     this.assertOpen();
-    const next = this.lastIndex === 0 && this.segments.length === 0 ? index : this.lastIndex + 1;
+    const next = afterIndex === 0 && this.segments.length === 0 ? index : afterIndex + 1;
     if (index !== next || !Number.isSafeInteger(index) || index < 1) {
       throw new ArchiveError('OUT_OF_RANGE', `entry ${index} added where ${next} must come next`);
     }
-    if (!Number.isSafeInteger(term) || term < this.lastTerm) {
-      throw new ArchiveError('TERM_REGRESSION', `entry ${index} has term ${term}, below ${this.lastTerm}`);
+    if (!Number.isSafeInteger(term) || term < afterTerm) {
+      throw new ArchiveError('TERM_REGRESSION', `entry ${index} has term ${term}, below ${afterTerm}`);
     }
     if (recordBytes(payloadBytes) > this.segmentBytes - SEGMENT_HEADER_BYTES) {
       throw new ArchiveError('OUT_OF_RANGE', `entry ${index} does not fit in a segment of ${this.segmentBytes} bytes`);

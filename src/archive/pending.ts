@@ -3,6 +3,7 @@
  * buffer. The archive keeps two and swaps them, so new entries gather while a batch is being
  * written and synced (group commit).
  */
+import type { EntryBatch } from './entry-batch.ts';
 import { MAX_PAYLOAD_BYTES, RECORD_HEADER_BYTES, recordBytes } from './format.ts';
 import { Views, encodeHeader, sealRecord } from './record.ts';
 
@@ -20,11 +21,18 @@ export class Pending {
     this.v.bytes.set(payload, at);
   }
 
-  /** Like add, with the payload taken from float64 slots [from, to) (event records, no copy-view). */
-  addSlots(index: number, term: number, type: number, timestampUs: number, slots: Float64Array, from: number, to: number): void {
-    const at = this.open(index, term, type, timestampUs, (to - from) * 8) / 8;
-    const dst = this.v.slots;
-    for (let i = from; i < to; i++) dst[at + i - from] = slots[i];
+  /** Like add, for records [first, first + count) of a batch, copied as they are (seal stamps them again). */
+  addRecords(batch: EntryBatch, first: number, count: number): void {
+    const last = first + count - 1;
+    const start = batch.offsets[first];
+    const length = batch.offsets[last] + batch.recordBytes(last) - start;
+    this.reserve(length);
+    this.roomFor(count);
+    if (this.count === 0) this.firstIndex = batch.index(first);
+    this.v.bytes.set(batch.bytes.subarray(start, start + length), this.bytes);
+    for (let k = first; k <= last; k++) this.offsets[this.count++] = this.bytes + batch.offsets[k] - start;
+    this.bytes += length;
+    this.lastIndex = batch.index(last);
   }
 
   /** Reserves and heads a record; returns the byte offset where its payload goes. */
@@ -32,11 +40,7 @@ export class Pending {
     if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`entry payload over ${MAX_PAYLOAD_BYTES} bytes`);
     const length = recordBytes(payloadBytes);
     this.reserve(length);
-    if (this.count === this.offsets.length) {
-      const grown = new Int32Array(this.count * 2);
-      grown.set(this.offsets);
-      this.offsets = grown;
-    }
+    this.roomFor(1);
     if (this.count === 0) this.firstIndex = index;
     const at = this.bytes;
     this.offsets[this.count++] = at;
@@ -67,6 +71,16 @@ export class Pending {
   clear(): void {
     this.bytes = 0;
     this.count = 0;
+  }
+
+  /** Room in `offsets` for `more` records. */
+  private roomFor(more: number): void {
+    if (this.count + more <= this.offsets.length) return;
+    let capacity = this.offsets.length * 2;
+    while (capacity < this.count + more) capacity *= 2;
+    const grown = new Int32Array(capacity);
+    grown.set(this.offsets);
+    this.offsets = grown;
   }
 
   private reserve(length: number): void {

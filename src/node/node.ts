@@ -285,20 +285,18 @@ export class Node {
     try {
       while (n < this.batchLimit && queue.length > 0) {
         const start = engine.execute(queue.peekCommand(), timestampUs);
-        const index = first + n;
-        this.archive.addSlots(index, term, EntryType.Events, timestampUs, out.slots, start, out.length);
         // The entry moves to the batch's own copy of its events in keepBatch (out is reused).
-        const entry = new CommittedEntry(index, term, timestampUs, out.slots, start, out.length);
+        const entry = new CommittedEntry(first + n, term, timestampUs, out.slots, start, out.length);
         this.waiting.push({ done: queue.peekDone(), command: queue.peekCommand(), entry, submittedMs: queue.peekSubmittedMs() });
         queue.shift();
         n++;
       }
+      if (n > 0) this.archive.addRecords(this.keepBatch(first, term, timestampUs, mark), 0, n);
     } catch (error) {
       this.fail(error as Error);
       return;
     }
     if (n > 0) {
-      this.keepBatch(first, term, timestampUs, mark);
       this.applied = first + n - 1;
       this.replicator.propose(n);
       const last = first + n - 1;
@@ -320,18 +318,13 @@ export class Node {
   }
 
   /**
-   * The turn's entries get their own copy of their events (out is reused). In a cluster, that
-   * copy is the batch as sealed wire records, encoded once for every follower and held in the
-   * cache; a cluster of one just copies the slots.
+   * The turn's entries get their own copy of their events (out is reused): the batch as sealed
+   * wire records, held in the cache, sent to every follower and copied into the archive as
+   * they are. Returns the batch.
    */
-  private keepBatch(first: number, term: number, timestampUs: number, mark: number): void {
+  private keepBatch(first: number, term: number, timestampUs: number, mark: number): EntryBatch {
     const out = this.engine.out;
     const waiting = this.waiting;
-    if (this.cluster.members.length === 1) {
-      const slots = out.slots.slice(0, out.length);
-      for (let i = mark; i < waiting.length; i++) waiting[i].entry.slots = slots;
-      return;
-    }
     const count = waiting.length - mark;
     const v = new Views(new ArrayBuffer(count * RECORD_HEADER_BYTES + out.length * 8));
     const batch = new EntryBatch(v.bytes, v.view, v.slots, count);
@@ -343,6 +336,7 @@ export class Node {
       e.moveTo(v.slots, batch.payloadSlot(i - mark));
     }
     this.cache.put(first, batch, 0, count);
+    return batch;
   }
 
   /** On the leader: resolve and publish what is committed up to `index`. */

@@ -6,6 +6,7 @@
  * encoded with their entries (from the cache, or read from the archive for a follower that
  * is far behind) and sent; the commit index handed to the node.
  */
+import { assert } from '../application/assert.ts';
 import type { Archive } from '../archive/archive.ts';
 import { EntryBatch } from '../archive/entry-batch.ts';
 import { EntryType, RECORD_HEADER_BYTES } from '../archive/format.ts';
@@ -236,22 +237,19 @@ export class Replicator {
   /** A follower stores entries from the leader; acknowledged once they are durable. */
   private store(accept: NonNullable<Ready['accept']>, batch: EntryBatch): void {
     const { firstIndex, offset, count } = accept;
-    for (let k = offset; k < offset + count; k++) {
-      const from = batch.payloadSlot(k);
-      this.archive.addSlots(firstIndex + k - offset, batch.term(k), batch.type(k), batch.timestampUs(k), batch.slots, from, from + batch.payloadBytes(k) / 8);
-    }
+    assert(batch.index(offset) === firstIndex, 'accepted entries start where the core says');
+    this.archive.addRecords(batch, offset, count);
     // The frame's buffer is this message's alone and never reused: the cache keeps views of it.
     this.cache.put(firstIndex, batch, offset, count);
     this.syncThenAck(firstIndex + count - 1, batch.term(offset + count - 1));
   }
 
   private storeNoop(index: number): void {
-    const empty = new Float64Array(0);
-    this.archive.addSlots(index, this.raft.term, EntryType.Noop, 0, empty, 0, 0);
     const v = new Views(new ArrayBuffer(RECORD_HEADER_BYTES));
-    encodeSlotsRecord(v, 0, index, this.raft.term, EntryType.Noop, 0, empty, 0, 0);
+    encodeSlotsRecord(v, 0, index, this.raft.term, EntryType.Noop, 0, new Float64Array(0), 0, 0);
     const batch = new EntryBatch(v.bytes, v.view, v.slots, 1);
     batch.push(0);
+    this.archive.addRecords(batch, 0, 1);
     this.cache.put(index, batch, 0, 1);
     this.syncThenAck(index, this.raft.term);
   }

@@ -12,7 +12,10 @@ import fc from 'fast-check';
 import { Engine } from '../../src/application/engine.ts';
 import { stateHash } from '../../src/application/snapshot.ts';
 import { Archive } from '../../src/archive/archive.ts';
-import { EntryType } from '../../src/archive/format.ts';
+import { EntryBatch } from '../../src/archive/entry-batch.ts';
+import { EntryType, RECORD_HEADER_BYTES } from '../../src/archive/format.ts';
+import { Views } from '../../src/archive/record.ts';
+import { encodeSlotsRecord } from '../../src/replication/wire.ts';
 import { decodeEvents, eventsOf } from '../../src/codec/events.ts';
 import { engineLog } from './engine-log.ts';
 import {
@@ -244,25 +247,37 @@ describe('lazy reading', () => {
   });
 });
 
+/** Event entries of term 1 as a batch of sealed wire records, back to back. */
+function wireBatch(entries: readonly { index: number; timestampUs: number; payload: Uint8Array }[]): EntryBatch {
+  const bytes = entries.reduce((sum, e) => sum + RECORD_HEADER_BYTES + e.payload.byteLength, 0);
+  const v = new Views(new ArrayBuffer(bytes));
+  const batch = new EntryBatch(v.bytes, v.view, v.slots, entries.length);
+  let at = 0;
+  for (const e of entries) {
+    const slots = new Float64Array(e.payload.buffer.slice(e.payload.byteOffset, e.payload.byteOffset + e.payload.byteLength));
+    batch.push(at);
+    at += encodeSlotsRecord(v, at, e.index, 1, EntryType.Events, e.timestampUs, slots, 0, slots.length);
+  }
+  return batch;
+}
+
 describe('engine events', () => {
   it('payloads written by the real engine come back byte for byte, decode in place, and replay to the same state', async () => {
     const dir = join(await temp.make('bourse-read-'), 'a');
     const log = engineLog(1500);
     assert.ok(log.entries.some((e) => e.events.some((ev) => ev.type === 'Trade')), 'the run trades');
     const a = await Archive.open({ dir, segmentBytes: SEGMENT_BYTES, fsync: 'never' });
-    // Entry 1 is a leader's no-op; then one entry per command, half of them through addSlots
-    // (the payload taken from float64 slots at an offset, as from the engine's event buffer).
+    // Entry 1 is a leader's no-op; then one entry per command, in runs of 5: every other run
+    // as a batch of sealed wire records (after a record that is not added), as replication adds them.
     a.add(1, 1, EntryType.Noop, 0, new Uint8Array(0));
-    log.entries.forEach((e, k) => {
-      const index = k + 2;
-      if (k % 2 === 0) {
-        a.add(index, 1, EntryType.Events, e.timestampUs, e.payload);
+    for (let k = 0; k < log.entries.length; k += 5) {
+      const run = log.entries.slice(k, k + 5).map((e, j) => ({ index: k + j + 2, timestampUs: e.timestampUs, payload: e.payload }));
+      if (k % 10 === 0) {
+        for (const e of run) a.add(e.index, 1, EntryType.Events, e.timestampUs, e.payload);
       } else {
-        const slots = new Float64Array(5 + e.payload.byteLength / 8);
-        slots.set(new Float64Array(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength / 8), 5);
-        a.addSlots(index, 1, EntryType.Events, e.timestampUs, slots, 5, slots.length);
+        a.addRecords(wireBatch([{ index: 999, timestampUs: 0, payload: new Uint8Array(16) }, ...run]), 1, run.length);
       }
-    });
+    }
     await a.close();
     assert.ok((await segmentFiles(dir)).length >= 2);
 
@@ -294,6 +309,34 @@ describe('engine events', () => {
       const replayed = stateHash(engine.state);
       assert.equal(k, log.entries.length);
       assert.equal(replayed, log.hash, 'replaying the archived events gives the engine\'s state');
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe('records added as a batch', () => {
+  it('a batch with a gap adds none of its records; a whole one reads back', async () => {
+    const dir = join(await temp.make('bourse-read-'), 'a');
+    const a = await Archive.open({ dir, segmentBytes: SEGMENT_BYTES, fsync: 'never' });
+    const payload = new Uint8Array(16).fill(7);
+    try {
+      a.add(1, 1, EntryType.Noop, 0, new Uint8Array(0));
+      const gap = wireBatch([2, 4].map((index) => ({ index, timestampUs: index, payload })));
+      assert.throws(() => a.addRecords(gap, 0, 2), (e: Error & { code?: string }) => e.code === 'OUT_OF_RANGE');
+      assert.equal(a.lastIndex, 1, 'nothing was added');
+      a.addRecords(wireBatch([2, 3].map((index) => ({ index, timestampUs: index, payload }))), 0, 2);
+      assert.equal(a.lastIndex, 3);
+    } finally {
+      await a.close();
+    }
+    const b = await Archive.open({ dir, mode: 'read' });
+    try {
+      const read: number[][] = [];
+      for await (const batch of b.replay(1)) {
+        for (let j = 0; j < batch.count; j++) read.push([batch.index(j), batch.timestampUs(j), batch.payloadBytes(j)]);
+      }
+      assert.deepEqual(read, [[1, 0, 0], [2, 2, 16], [3, 3, 16]]);
     } finally {
       await b.close();
     }
