@@ -6,7 +6,7 @@
 import { Socket } from 'node:net';
 import { sign } from '../gateway/binary/auth.ts';
 import { decodeServerFrame } from '../gateway/binary/decode.ts';
-import { encodeFrame } from '../gateway/binary/encode.ts';
+import { FrameWriter } from '../gateway/binary/encode.ts';
 import { FrameReader } from '../gateway/binary/frame-reader.ts';
 import { type ClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../gateway/binary/messages.ts';
 
@@ -34,6 +34,7 @@ const MAX_FRAME_BYTES = 64 * 1024;
 
 export class OrderConnection {
   private readonly reader = new FrameReader(MAX_FRAME_BYTES);
+  private readonly writer = new FrameWriter();
   private heartbeatMs = 1_000;
   private lastReceivedMs = Date.now();
   private lastSentMs = Date.now();
@@ -73,7 +74,9 @@ export class OrderConnection {
   sendAll(messages: readonly ClientMessage[]): void {
     if (this.ended || messages.length === 0) return;
     this.lastSentMs = Date.now();
-    this.socket.write(messages.length === 1 ? encodeFrame(messages[0]) : Buffer.concat(messages.map(encodeFrame)));
+    for (const m of messages) this.writer.write(m);
+    // One buffer for the batch, the socket's to keep: no frame of its own per message.
+    this.socket.write(this.writer.take());
   }
 
   end(reason: string): void {
