@@ -9,6 +9,7 @@
  * node's status, and entries counted (between snapshots, replayed) include no-ops.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeSnapshot, stateHash } from '../../src/application/snapshot.ts';
@@ -58,7 +59,36 @@ async function checkStartUp(dir: string, hash: string, lastIndex: number, newest
   }
 }
 
+/** The nice value of each of this process's threads (Linux). */
+function threadNiceness(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // After "pid (comm) ": state is field 0, nice field 16.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
 describe('snapshots', () => {
+  it('the worker that builds them runs at the lowest CPU priority, the node\'s own threads at theirs', async () => {
+    await withTempDir(async (dir) => {
+      const before = threadNiceness();
+      const node = await Node.open({ dataDir: dir, fsync: 'never', snapshot: { everyEntries: 0 } });
+      try {
+        await Promise.all(commandStream(5, 50).map((c) => node.submit(c)));
+        await node.snapshot();
+        const after = threadNiceness();
+        if (process.platform === 'linux') {
+          assert.equal(after.filter((n) => n === 19).length, before.filter((n) => n === 19).length + 1, 'one thread more at nice 19');
+        } else {
+          assert.deepEqual(after.filter((n) => n === 19), before.filter((n) => n === 19));
+        }
+        assert.ok(after.filter((n) => n !== 19).every((n) => n === before[0]), 'every other thread keeps the process priority');
+      } finally {
+        await node.close();
+      }
+    });
+  });
+
   it('everyEntries: one at least that many entries after the previous; keep prunes; each is its index\'s state', async () => {
     await withTempDir(async (dir) => {
       const EVERY = 150;
