@@ -535,7 +535,7 @@ export class Node {
 
   private runWorker(job: BuildJob): Promise<BuildResult> {
     const worker = this.worker ?? new Worker(new URL('./worker-bootstrap.js', import.meta.url), {
-      workerData: { entry: new URL('./snapshot-worker.ts', import.meta.url).href },
+      workerData: { entry: new URL('./snapshot-worker.ts', import.meta.url).href, lowPriority: true },
     });
     this.worker = worker;
     worker.unref();

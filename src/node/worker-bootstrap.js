@@ -1,6 +1,22 @@
 // Worker threads do not inherit the TypeScript loader: register it, then run the worker's module.
-import { register } from 'tsx/esm/api';
+// A background worker (`lowPriority`) first lowers its thread's CPU priority, so that even its
+// start-up (compiling its modules) takes only the CPU the node leaves.
+import { readlinkSync } from 'node:fs';
+import { constants, setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
 
+/** This thread alone: on Linux a thread's id names it to setpriority; elsewhere nothing changes. */
+function lowerThreadPriority() {
+  let tid;
+  try {
+    tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+  } catch {
+    return;
+  }
+  if (Number.isSafeInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, constants.priority.PRIORITY_LOW);
+}
+
+if (workerData.lowPriority === true) lowerThreadPriority();
 register();
 await import(workerData.entry);
