@@ -4,7 +4,8 @@
  * connections, each its own account, pipelined up to the server's in-flight limit — committed orders/s in a closed
  * loop, then open-loop latency at 25, 50 and 75% of that rate (from each order's scheduled
  * time to its last report, so queueing shows), each with what the nodes' fdatasyncs took
- * meanwhile (fsync-figures.ts); the closed loop also gives each process's CPU time per order
+ * meanwhile (fsync-figures.ts) and how many nodes finished a snapshot build, whose replay shares
+ * the cores (snapshot-figures.ts); the closed loop also gives each process's CPU time per order
  * (cpu-figures.ts). REST: the same with signed requests.
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
  */
@@ -19,6 +20,7 @@ import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/
 import { type BenchOptions, latencyFigures, round } from '../stats.ts';
 import { cpuFigures, cpuMark } from './cpu-figures.ts';
 import { fsyncBuckets, fsyncFigures } from './fsync-figures.ts';
+import { snapshotIndexes, snapshotsTaken } from './snapshot-figures.ts';
 
 interface Result {
   case: string;
@@ -230,9 +232,10 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
       ...fsyncFigures(fsyncsBefore, await fsyncBuckets(urls)) });
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
-      const before = await fsyncBuckets(urls);
+      const [before, snapshotsBefore] = [await fsyncBuckets(urls), await snapshotIndexes(urls)];
       const figures = await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8);
-      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...fsyncFigures(before, await fsyncBuckets(urls)) });
+      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...fsyncFigures(before, await fsyncBuckets(urls)),
+        snapshots: snapshotsTaken(snapshotsBefore, await snapshotIndexes(urls)) });
     }
     const rest = await restLoad(url, keys, options.quick ? 10_000 : 40_000, 64);
     say({ case: 'rest_max', ops_per_sec: rest.ops_per_sec, concurrency: 64 });

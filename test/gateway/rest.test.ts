@@ -134,6 +134,12 @@ describe('REST gateway', () => {
     assert.match(String(metrics.body), /^bourse_snapshot_age_seconds \d/m);
     assert.match(String(metrics.body), /^bourse_elections_total \d+$/m);
     assert.match(String(metrics.body), /^bourse_role\{role="leader"\} 1$/m);
+    // A snapshot taken on request shows in the metrics.
+    const snapshot = await expectStatus(m.admin.request('POST', '/v1/admin/snapshot'), 201);
+    assert.equal(snapshot.index, cluster.commitIndex);
+    const after = String((await m.alice.request('GET', '/metrics')).body);
+    assert.match(after, new RegExp(`^bourse_snapshot_index ${String(snapshot.index)}$`, 'm'));
+    assert.ok(Number(/^bourse_snapshot_age_seconds (\S+)$/m.exec(after)?.[1]) < 60, 'the snapshot is new');
     const docs = await expectStatus(m.alice.request('GET', '/docs'), 200);
     assert.match(String(docs.openapi), /^3\./);
     for (const path of ['/v1/orders', '/v1/orders/{orderId}', '/v1/products/{symbol}/book', '/v1/admin/api-keys', '/v1/cluster']) {

@@ -90,6 +90,7 @@ export function watchNode(metrics: Metrics, ctx: GatewayContext): void {
   gauge('bourse_queued_commands', 'commands queued and not yet run', () => status().queued);
   gauge('bourse_archive_entries', 'entries in the archive', () => status().archive.lastIndex - status().archive.firstIndex + 1);
   gauge('bourse_snapshot_age_seconds', 'time since the newest snapshot was taken or loaded', () => (Date.now() - status().snapshotAtMs) / 1000);
+  gauge('bourse_snapshot_index', 'entry index of the newest snapshot taken or loaded (0: none)', () => status().snapshotIndex);
   gauge('bourse_elections_total', 'elections this node started since it opened', () => status().elections);
   new Gauge({ name: 'bourse_follower_lag_entries', help: 'entries a follower lacks (on the leader)', labelNames: ['follower'], registers: [registry],
     collect() {
