@@ -6,6 +6,7 @@ import { ArchiveError } from './errors.ts';
 import { FORMAT_VERSION, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SegmentHeader as H, segmentFileName } from './format.ts';
 import { Views } from './record.ts';
 import { syncDir } from './sync-dir.ts';
+import { SYNCED_CHUNK_BYTES, writeInSyncedChunks } from './synced-chunks.ts';
 
 /** What the archive knows of one segment file. */
 export class Segment {
@@ -118,26 +119,16 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string, fileBytes: 
   return { firstIndex, segmentBytes };
 }
 
-/** Zero-filling syncs each chunk of this size: the log's own fdatasyncs never wait behind more. */
-const PREALLOCATE_CHUNK_BYTES = 1 << 20;
-
 /**
  * A zero-filled file of the segment size, written and synced before use, so that later
- * writes allocate nothing and fdatasync has no file-size metadata to flush. Made ahead, it
- * runs while the node commits: written whole and synced once, the 128 MB of each of three
- * nodes on one machine held their fdatasyncs for the best part of a second. So it is synced
- * chunk by chunk — the log's syncs wait for one chunk at most — with `pauseMs` between chunks
- * to leave the disk to them.
+ * writes allocate nothing and fdatasync has no file-size metadata to flush. Made ahead, while
+ * the node commits: in synced chunks (synced-chunks.ts), `pauseMs` apart.
  */
 export async function preallocate(path: string, bytes: number, pauseMs = 0): Promise<void> {
   const fh = await open(path, 'w');
   try {
-    const zeros = new Uint8Array(Math.min(bytes, PREALLOCATE_CHUNK_BYTES));
-    for (let at = 0; at < bytes; at += zeros.byteLength) {
-      await fh.write(zeros, 0, Math.min(zeros.byteLength, bytes - at), at);
-      await fh.datasync();
-      if (pauseMs > 0 && at + zeros.byteLength < bytes) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
+    const zeros = new Uint8Array(Math.min(bytes, SYNCED_CHUNK_BYTES));
+    await writeInSyncedChunks(fh, bytes, (_at, size) => zeros.subarray(0, size), pauseMs);
   } finally {
     await fh.close();
   }
