@@ -6,25 +6,24 @@
  * when the code's cost does, which makes it the figure to compare changes by.
  */
 import { availableParallelism } from 'node:os';
-import { samples } from './scrape.ts';
+import { type Exposition, firstValues } from './scrape.ts';
 
 export interface CpuMark {
-  /** CPU seconds of each node, in the order of the urls. */
+  /** CPU seconds of each node. */
   nodes: number[];
   /** This process's CPU µs. */
   clientUs: number;
   atMs: number;
 }
 
-export async function cpuMark(urls: readonly string[]): Promise<CpuMark> {
-  const nodes: number[] = [];
-  for (const url of urls) nodes.push((await samples(url, 'process_cpu_seconds_total'))[0]?.value ?? Number.NaN);
+/** The nodes' CPU from their expositions, just read, and this process's now. */
+export function cpuMark(nodes: readonly Exposition[]): CpuMark {
   const { user, system } = process.cpuUsage();
-  return { nodes, clientUs: user + system, atMs: performance.now() };
+  return { nodes: firstValues(nodes, 'process_cpu_seconds_total', Number.NaN), clientUs: user + system, atMs: performance.now() };
 }
 
 /**
- * µs of CPU per order: the leader's (node `leader`, an index into the urls), the followers'
+ * µs of CPU per order: the leader's (node `leader`, an index into the nodes), the followers'
  * mean, the load generator's and the sum of all; and how many of the machine's cores the
  * phase kept busy.
  */

@@ -7,13 +7,13 @@
  * upper bound. Bucket bounds, not exact values.
  */
 
-import { samples } from './scrape.ts';
+import type { Exposition } from './scrape.ts';
 
-/** Cumulative counts by bucket bound (seconds; +Inf last), summed over the nodes at `urls`. */
-export async function fsyncBuckets(urls: readonly string[]): Promise<Map<number, number>> {
+/** Cumulative counts by bucket bound (seconds; +Inf last), summed over the nodes. */
+export function fsyncBuckets(nodes: readonly Exposition[]): Map<number, number> {
   const sums = new Map<number, number>();
-  for (const url of urls) {
-    for (const { labels, value } of await samples(url, 'bourse_fsync_seconds_bucket')) {
+  for (const node of nodes) {
+    for (const { labels, value } of node.get('bourse_fsync_seconds_bucket') ?? []) {
       const match = /le="([^"]+)"/.exec(labels);
       if (match === null) continue;
       const bound = match[1] === '+Inf' ? Infinity : Number(match[1]);

@@ -20,6 +20,7 @@ import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/
 import { type BenchOptions, latencyFigures, round } from '../stats.ts';
 import { cpuFigures, cpuMark } from './cpu-figures.ts';
 import { fsyncBuckets, fsyncFigures } from './fsync-figures.ts';
+import { scrape } from './scrape.ts';
 import { snapshotIndexes, snapshotsTaken } from './snapshot-figures.ts';
 
 interface Result {
@@ -225,17 +226,19 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
     // finished orders, fills) are full and each order also evicts: the steady state, measured.
     await binaryMax(leader, keys, WARM_UP_ORDERS);
     const urls = cluster.members.map((m) => cluster.url(m.id));
-    const [cpuBefore, fsyncsBefore] = [await cpuMark(urls), await fsyncBuckets(urls)];
+    let before = await scrape(urls);
+    const cpuBefore = cpuMark(before);
     const max = await binaryMax(leader, keys, total);
-    const cpu = cpuFigures(cpuBefore, await cpuMark(urls), leader.id - 1, total);
-    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always', ...cpu,
-      ...fsyncFigures(fsyncsBefore, await fsyncBuckets(urls)) });
+    let after = await scrape(urls);
+    say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always',
+      ...cpuFigures(cpuBefore, cpuMark(after), leader.id - 1, total), ...fsyncFigures(fsyncBuckets(before), fsyncBuckets(after)) });
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
-      const [before, snapshotsBefore] = [await fsyncBuckets(urls), await snapshotIndexes(urls)];
+      before = await scrape(urls);
       const figures = await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8);
-      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...fsyncFigures(before, await fsyncBuckets(urls)),
-        snapshots: snapshotsTaken(snapshotsBefore, await snapshotIndexes(urls)) });
+      after = await scrape(urls);
+      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...fsyncFigures(fsyncBuckets(before), fsyncBuckets(after)),
+        snapshots: snapshotsTaken(snapshotIndexes(before), snapshotIndexes(after)) });
     }
     const rest = await restLoad(url, keys, options.quick ? 10_000 : 40_000, 64);
     say({ case: 'rest_max', ops_per_sec: rest.ops_per_sec, concurrency: 64 });

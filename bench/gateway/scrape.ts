@@ -1,13 +1,24 @@
-/** A node's Prometheus exposition (/metrics), read by the bench between phases. */
+/** The nodes' Prometheus expositions (/metrics), read by the bench around each phase. */
 
-/** Each sample of metric `name` on the node at `url`: its labels as written, and its value. */
-export async function samples(url: string, name: string): Promise<{ labels: string; value: number }[]> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out: { labels: string; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^(\w+)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    out.push({ labels: match[2] ?? '', value: Number(match[3]) });
-  }
-  return out;
+/** One node's samples by metric name: each with its labels as written, and its value. */
+export type Exposition = Map<string, { labels: string; value: number }[]>;
+
+/** Every node's exposition, one request each: the phase figures are all read from these. */
+export async function scrape(urls: readonly string[]): Promise<Exposition[]> {
+  return Promise.all(urls.map(async (url) => {
+    const exposition: Exposition = new Map();
+    for (const line of (await (await fetch(`${url}/metrics`)).text()).split('\n')) {
+      const match = /^(\w+)(\{[^}]*\})?\s+(\S+)/.exec(line);
+      if (match === null) continue;
+      const list = exposition.get(match[1]) ?? [];
+      list.push({ labels: match[2] ?? '', value: Number(match[3]) });
+      exposition.set(match[1], list);
+    }
+    return exposition;
+  }));
+}
+
+/** The first sample of `name` on each node (`missing` where it has none). */
+export function firstValues(nodes: readonly Exposition[], name: string, missing: number): number[] {
+  return nodes.map((e) => e.get(name)?.[0]?.value ?? missing);
 }

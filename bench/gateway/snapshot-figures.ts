@@ -4,13 +4,11 @@
  * the lowest CPU priority, but on this machine's cores and disk: a phase with one is not like
  * a phase without.
  */
-import { samples } from './scrape.ts';
+import { type Exposition, firstValues } from './scrape.ts';
 
-/** The index of each node's newest snapshot (0: none), in the order of the urls. */
-export async function snapshotIndexes(urls: readonly string[]): Promise<number[]> {
-  const out: number[] = [];
-  for (const url of urls) out.push((await samples(url, 'bourse_snapshot_index'))[0]?.value ?? 0);
-  return out;
+/** The index of each node's newest snapshot (0: none). */
+export function snapshotIndexes(nodes: readonly Exposition[]): number[] {
+  return firstValues(nodes, 'bourse_snapshot_index', 0);
 }
 
 /** How many nodes finished a snapshot between the two readings. */

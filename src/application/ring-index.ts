@@ -5,9 +5,9 @@
  * the keys, takes 20; at a quarter of a million keys that was past what the TLB covers, and an
  * insert plus a delete at random places waited on memory about twice as long.
  *
- * Open addressing, linear probing, load ≤ 0.5, backward-shift deletion. The caller walks a
- * key's probe run itself (`home`, `next`) and compares its own keys at each position whose
- * hash matches: no closure per lookup.
+ * Open addressing, linear probing, load ≤ 0.5, backward-shift deletion. A lookup compares the
+ * caller's key columns at each position whose hash matches: a key is one or two numbers, read
+ * from the caller's typed arrays at the position, so no closure per lookup.
  */
 import { staysPut } from './pair-index.ts';
 
@@ -29,23 +29,18 @@ export class RingIndex {
     this.mask = (entries - 1) * STRIDE;
   }
 
-  /** Where the probe run of `hash` starts. */
-  home(hash: number): number {
-    return (hash << SHIFT) & this.mask;
-  }
-
-  /** The entry after `entry` in a probe run. */
-  next(entry: number): number {
-    return (entry + STRIDE) & this.mask;
-  }
-
-  /** The position an entry holds; -1 for a free entry, which ends a probe run. */
-  positionAt(entry: number): number {
-    return this.index[entry + AT] - 1;
-  }
-
-  hashAt(entry: number): number {
-    return this.index[entry];
+  /**
+   * The position of the key (`a`, `b`) whose hash is `hash`, or -1: the position p where
+   * first[p] === a and, given `second`, second[p] === b.
+   */
+  find(hash: number, first: Float64Array, a: number, second: Float64Array | undefined, b: number): number {
+    const index = this.index;
+    // Bounded: the table is at most half full, so a probe run ends at a free entry.
+    for (let i = this.home(hash); ; i = this.next(i)) {
+      const at = index[i + AT] - 1;
+      if (at < 0) return -1;
+      if (index[i] === hash && first[at] === a && (second === undefined || second[at] === b)) return at;
+    }
   }
 
   /** Indexes `position` under `hash` (the caller knows its key is not indexed yet). */
@@ -81,6 +76,16 @@ export class RingIndex {
     }
     index[i + AT] = 0;
     return true;
+  }
+
+  /** Where the probe run of `hash` starts. */
+  private home(hash: number): number {
+    return (hash << SHIFT) & this.mask;
+  }
+
+  /** The entry after `entry` in a probe run. */
+  private next(entry: number): number {
+    return (entry + STRIDE) & this.mask;
   }
 
   /** Bytes held (for memory accounting). */

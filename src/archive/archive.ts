@@ -165,12 +165,15 @@ export class Archive {
    * all checked first: a bad one adds none.
    */
   addRecords(batch: EntryBatch, first: number, count: number): void {
+    let index = this.lastIndex;
+    let term = this.lastTerm;
     for (let k = first; k < first + count; k++) {
-      if (k === first) this.check(batch.index(k), batch.term(k), batch.payloadBytes(k));
-      else this.check(batch.index(k), batch.term(k), batch.payloadBytes(k), batch.index(k - 1), batch.term(k - 1));
+      this.check(batch.index(k), batch.term(k), batch.payloadBytes(k), index, term);
+      index = batch.index(k);
+      term = batch.term(k);
     }
     this.pending.addRecords(batch, first, count);
-    this.accepted(batch.index(first + count - 1), batch.term(first + count - 1));
+    this.accepted(index, term);
   }
 
   /** That entry `index` may follow (`afterIndex`, `afterTerm`): by default, the last entry added. */

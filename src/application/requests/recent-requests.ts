@@ -37,13 +37,7 @@ export class RecentRequests {
 
   /** The ring position of (account, request), or -1. */
   find(account: number, request: number): number {
-    const index = this.index;
-    const hash = hashPair(account, request);
-    for (let i = index.home(hash); ; i = index.next(i)) {
-      const at = index.positionAt(i);
-      if (at < 0) return -1;
-      if (index.hashAt(i) === hash && this.account[at] === account && this.request[at] === request) return at;
-    }
+    return this.index.find(hashPair(account, request), this.account, account, this.request, request);
   }
 
   commandAt(at: number): number {

@@ -100,23 +100,12 @@ export class FinishedOrders {
 
   /** The position of ended order `order`, or -1. */
   private position(order: number): number {
-    const index = this.byId;
-    const hash = hashPair(order, 0);
-    for (let i = index.home(hash); ; i = index.next(i)) {
-      const at = index.positionAt(i);
-      if (at < 0) return -1;
-      if (index.hashAt(i) === hash && this.order[at] === order) return at;
-    }
+    return this.byId.find(hashPair(order, 0), this.order, order, undefined, 0);
   }
 
   /** The position of the newest ended order of `account` with this client order id (whose hash is `hash`), or -1. */
   private clientPosition(account: number, clientOrderId: number, hash: number): number {
-    const index = this.byClient;
-    for (let i = index.home(hash); ; i = index.next(i)) {
-      const at = index.positionAt(i);
-      if (at < 0) return -1;
-      if (index.hashAt(i) === hash && this.clientOrderId[at] === clientOrderId && this.account[at] === account) return at;
-    }
+    return this.byClient.find(hash, this.clientOrderId, clientOrderId, this.account, account);
   }
 
   private load(at: number, o: OrderFacts): true {
