@@ -60,6 +60,8 @@ export interface NodeOptions {
   queueLimit?: number;
   /** Commands taken per event-loop turn. */
   batchLimit?: number;
+  /** Committed entries the leader answers per event-loop turn. */
+  answerLimit?: number;
   snapshot?: SnapshotPolicy;
   /** The cluster this node is a member of; none: a cluster of one. */
   cluster?: ClusterOptions;
@@ -109,6 +111,7 @@ export class Node {
   private readonly observer: NodeObserver | undefined;
   private readonly queue: CommandQueue;
   private readonly batchLimit: number;
+  private readonly answerLimit: number;
   private readonly subscribers: Subscribers;
   private readonly policy: Required<SnapshotPolicy>;
   /** How much later than the interval this member takes its first snapshot (snapshot-schedule.ts). */
@@ -128,6 +131,9 @@ export class Node {
   private applied: number;
   /** Known committed (answered and published) up to here. */
   private commitIndex: number;
+  /** On the leader: committed up to here, answered up to commitIndex so far. */
+  private answerTarget = 0;
+  private answerScheduled = false;
   /** Leading, with every entry of the log applied: commands may run. */
   private leaderReady = false;
   /** Applying or rebuilding from the archive: later commits wait their turn behind it. */
@@ -149,6 +155,7 @@ export class Node {
     // A turn of 2,048 commands takes a few ms: large enough for group commit, small enough
     // that timers and I/O (gateways, replication) are never held up long.
     this.batchLimit = options.batchLimit ?? 2_048;
+    this.answerLimit = options.answerLimit ?? 1_024;
     this.policy = { everyEntries: 1_000_000, everyMs: 0, keep: 3, ...options.snapshot };
     this.snapshotPhase = snapshotPhase(this.policy.everyEntries, cluster.members.map((m) => m.id), cluster.nodeId);
     this.cache = new EntryCache(options.cacheEntries ?? 131_072);
@@ -310,7 +317,8 @@ export class Node {
 
   private onCommitted(index: number): void {
     if (this.replicator.isLeader) {
-      this.answer(index);
+      this.answerTarget = index;
+      if (!this.answerScheduled) this.answerSome();
       return;
     }
     // A follower applies what is committed, in order, behind any catch-up or rebuild.
@@ -337,6 +345,28 @@ export class Node {
     }
     this.cache.put(first, batch, 0, count);
     return batch;
+  }
+
+  /**
+   * On the leader: answers what is committed, `answerLimit` entries per macrotask. One ack can
+   * commit thousands of entries, and answering them (the views, the reports) takes a while: in
+   * slices, the next turns run in between, so the followers get the next batches meanwhile
+   * instead of idling until every answer is out.
+   */
+  private answerSome(): void {
+    const to = Math.min(this.answerTarget, this.commitIndex + this.answerLimit);
+    this.answer(to);
+    if (to === this.answerTarget) return;
+    this.answerScheduled = true;
+    setImmediate(() => {
+      this.answerScheduled = false;
+      if (this.failure === undefined && this.replicator.isLeader) this.answerSome();
+    });
+  }
+
+  /** Answers everything known committed at once (leading no more, or closing): it did commit. */
+  private answerAll(): void {
+    if (this.answerTarget > this.commitIndex) this.answer(this.answerTarget);
   }
 
   /** On the leader: resolve and publish what is committed up to `index`. */
@@ -453,6 +483,7 @@ export class Node {
       }).catch((error: Error) => this.fail(error));
       return;
     }
+    this.answerAll();
     if (this.leaderReady || this.waitingHead < this.waiting.length) this.stepDown();
   }
 
@@ -588,6 +619,7 @@ export class Node {
     }
     await this.catchUp.catch(() => undefined);
     await this.replicator.close();
+    this.answerAll();
     const unfinished = new NodeError('CLOSED', 'the node closed before the command committed');
     this.rejectWaiting(unfinished);
     this.queue.rejectAll(unfinished);

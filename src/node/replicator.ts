@@ -202,6 +202,9 @@ export class Replicator {
     for (const m of ready.messages) this.send(m);
     if (ready.commitIndex !== undefined && ready.commitIndex > this.commitIndex) {
       this.commitIndex = ready.commitIndex;
+      // The commit notices leave before the entries are answered and applied here, which
+      // takes a while after a large commit: the followers apply theirs meanwhile.
+      this.transport?.flush();
       this.hooks.committed(ready.commitIndex);
       this.maybePersistCommit();
     }

@@ -14,6 +14,8 @@ export class Progress {
   received = 0;
   /** Heard from within the current check-quorum period. */
   recentActive = false;
+  /** Highest commit index sent to it that covers only entries it was sent with, or matches. */
+  commitSent = 0;
   /** `received` at the previous heartbeat: none received since, with entries in flight, means they were lost. */
   receivedAtHeartbeat = 0;
 

@@ -357,22 +357,28 @@ export class Raft {
    * Sends what the follower lacks, within its in-flight window: the next batches (many in
    * flight when replicating, one at a time when probing), and on a heartbeat an empty Append.
    * The follower answers an empty one at once, also while its disk holds back the answers to
-   * entries: the leader hears from it (check-quorum) and learns what it received.
+   * entries: the leader hears from it (check-quorum) and learns what it received. A
+   * `commitNotice` sends the empty one only if no entries went (they carry the commit too) and
+   * the follower may apply further than it was told.
    */
-  private sendAppend(to: number, p: Progress, heartbeat: boolean): void {
+  private sendAppend(to: number, p: Progress, heartbeat: boolean, commitNotice = false): void {
     const last = this.log.lastIndex;
+    const sentBefore = p.sent;
     // Bounded: each pass sends at least one entry, and at most last - p.sent remain.
     while (!p.paused && p.sent < last && p.sent - p.match < this.config.maxInflightEntries) {
       const count = Math.min(this.config.maxAppendEntries, last - p.sent, this.config.maxInflightEntries - (p.sent - p.match));
       this.send({ type: MessageType.Append, term: this.term, from: this.id, to, prevIndex: p.sent,
         prevTerm: this.log.termAt(p.sent), commit: this.commitIndex, count });
       p.sent += count;
+      p.commitSent = Math.max(p.commitSent, Math.min(this.commitIndex, p.sent));
       if (p.probing) p.paused = true;
     }
-    if (heartbeat) {
+    const commit = Math.min(this.commitIndex, p.match);
+    if (heartbeat || commitNotice && p.sent === sentBefore && commit > p.commitSent) {
       // prevIndex = what is known to match: always accepted, and the commit it carries is safe.
       this.send({ type: MessageType.Append, term: this.term, from: this.id, to, prevIndex: p.match,
-        prevTerm: this.log.termAt(p.match), commit: Math.min(this.commitIndex, p.match), count: 0 });
+        prevTerm: this.log.termAt(p.match), commit, count: 0 });
+      p.commitSent = Math.max(p.commitSent, commit);
     }
   }
 
@@ -441,6 +447,9 @@ export class Raft {
     if (m.success) {
       if (m.index > p.match) p.match = m.index;
       if (m.received > p.received) p.received = m.received;
+      // Less than it said before: it restarted and forgot what it had checked against this
+      // log. Entries past that count as not received, so the heartbeat sends them again.
+      else if (m.received < p.received) p.received = Math.max(p.match, m.received);
       // A follower's durable matching index is within what it received.
       assert(p.received >= p.match, 'a follower received what it holds durable');
       if (p.sent < p.received) p.sent = p.received;
@@ -448,7 +457,7 @@ export class Raft {
       p.probing = false;
       p.paused = false;
       this.maybeCommit();
-      this.sendAppend(m.from, p, false);
+      this.sendAppend(m.from, p, false, true);
       return;
     }
     // A rejection: back up to the hint (never below what is known to match) and probe.
@@ -470,6 +479,9 @@ export class Raft {
     if (candidate > this.commitIndex && this.committable(candidate)) {
       this.commitIndex = candidate;
       this.commitMoved = true;
+      // Followers learn it now, not with the next batch or heartbeat: they apply the entries
+      // while the leader answers for them, rather than after.
+      for (const [id, p] of this.progress) this.sendAppend(id, p, false, true);
     }
   }
 

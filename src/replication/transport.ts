@@ -171,7 +171,8 @@ export class PeerTransport {
     return [...this.outbound.values()].filter((o) => o.ready).map((o) => o.peer.id);
   }
 
-  private flush(): void {
+  /** Writes what is queued now, not at the end of the turn. */
+  flush(): void {
     this.flushScheduled = false;
     for (const o of this.outbound.values()) {
       if (o.queued.length === 0 || o.socket === undefined || !o.ready) continue;

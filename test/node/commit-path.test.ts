@@ -36,7 +36,8 @@ describe('the commit path', () => {
   for (const fsync of ['always', 'interval:1000', 'never']) {
     it(`fsync ${fsync}: an answer or a published entry is ${fsync === 'always' ? 'synced' : 'written'} first; answers come in submission order`, async () => {
       await withTempDir(async (dir) => {
-        const node = await Node.open({ dataDir: dir, fsync, segmentBytes: SMALL_SEGMENT, batchLimit: 37 });
+        // Answered 5 a turn: a window's answers span turns, and new commands run between them.
+        const node = await Node.open({ dataDir: dir, fsync, segmentBytes: SMALL_SEGMENT, batchLimit: 37, answerLimit: 5 });
         const covered = (index: number): boolean => {
           const { archive, commitIndex } = node.status();
           return (fsync === 'always' ? archive.syncedIndex : archive.writtenIndex) >= index && commitIndex >= index;
