@@ -161,10 +161,11 @@ export class Archive {
 
   /**
    * Adds records [first, first + count) of a batch of sealed records (the wire's, which are the
-   * archive's own layout) in one copy; the write stamps their watermark and CRC again. They are
-   * all checked first: a bad one adds none.
+   * archive's own layout) in one copy; the write stamps their watermark and CRC again, unless
+   * `stamped`: sealed with a watermark this archive had synced. They are all checked first: a
+   * bad one adds none.
    */
-  addRecords(batch: EntryBatch, first: number, count: number): void {
+  addRecords(batch: EntryBatch, first: number, count: number, stamped = false): void {
     let index = this.lastIndex;
     let term = this.lastTerm;
     for (let k = first; k < first + count; k++) {
@@ -172,7 +173,7 @@ export class Archive {
       index = batch.index(k);
       term = batch.term(k);
     }
-    this.pending.addRecords(batch, first, count);
+    this.pending.addRecords(batch, first, count, stamped);
     this.accepted(index, term);
   }
 

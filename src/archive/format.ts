@@ -25,7 +25,8 @@ export const RECORD_HEADER_BYTES = 48;
  * Record: total length (header + payload + zero padding to 8), CRC-32 of bytes 8..length,
  * entry index, term, command time (µs), synced watermark, entry type, payload length.
  *
- * The watermark is the highest index the archive had fsynced when the record was written.
+ * The watermark is an index the archive had fsynced when the record was written: the highest
+ * then, or an earlier one (a leader stamps its entries as it makes them). Never more.
  * On recovery a bad record followed by a valid one whose watermark covers it cannot be a
  * torn write — that data was on disk before — so it is corruption, not a tail to cut.
  */

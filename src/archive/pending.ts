@@ -15,14 +15,17 @@ export class Pending {
   lastIndex = 0;
   /** Byte offset of each record in the buffer. */
   offsets = new Int32Array(1024);
+  /** 1: the record gets its watermark and CRC at the write (0: it came sealed with this archive's own). */
+  unsealed = new Uint8Array(1024);
 
   add(index: number, term: number, type: number, timestampUs: number, payload: Uint8Array): void {
     const at = this.open(index, term, type, timestampUs, payload.byteLength);
     this.v.bytes.set(payload, at);
+    this.unsealed[this.count - 1] = 1;
   }
 
-  /** Like add, for records [first, first + count) of a batch, copied as they are (seal stamps them again). */
-  addRecords(batch: EntryBatch, first: number, count: number): void {
+  /** Like add, for records [first, first + count) of a batch, copied as they are (seal stamps them again unless `stamped`). */
+  addRecords(batch: EntryBatch, first: number, count: number, stamped: boolean): void {
     const last = first + count - 1;
     const start = batch.offsets[first];
     const length = batch.offsets[last] + batch.recordBytes(last) - start;
@@ -30,6 +33,7 @@ export class Pending {
     this.roomFor(count);
     if (this.count === 0) this.firstIndex = batch.index(first);
     this.v.bytes.set(batch.bytes.subarray(start, start + length), this.bytes);
+    this.unsealed.fill(stamped ? 0 : 1, this.count, this.count + count);
     for (let k = first; k <= last; k++) this.offsets[this.count++] = this.bytes + batch.offsets[k] - start;
     this.bytes += length;
     this.lastIndex = batch.index(last);
@@ -49,9 +53,9 @@ export class Pending {
     return at + RECORD_HEADER_BYTES;
   }
 
-  /** Stamps every record's watermark and checksum, just before the batch is written. */
+  /** Stamps the watermark and checksum of every record not sealed yet, just before the batch is written. */
   seal(synced: number): void {
-    for (let k = 0; k < this.count; k++) sealRecord(this.v, this.offsets[k], synced);
+    for (let k = 0; k < this.count; k++) if (this.unsealed[k] === 1) sealRecord(this.v, this.offsets[k], synced);
   }
 
   /** Byte length of records [from, to). */
@@ -81,6 +85,9 @@ export class Pending {
     const grown = new Int32Array(capacity);
     grown.set(this.offsets);
     this.offsets = grown;
+    const unsealed = new Uint8Array(capacity);
+    unsealed.set(this.unsealed);
+    this.unsealed = unsealed;
   }
 
   private reserve(length: number): void {

@@ -298,7 +298,7 @@ export class Node {
         queue.shift();
         n++;
       }
-      if (n > 0) this.archive.addRecords(this.keepBatch(first, term, timestampUs, mark), 0, n);
+      if (n > 0) this.archive.addRecords(this.keepBatch(first, term, timestampUs, mark), 0, n, true);
     } catch (error) {
       this.fail(error as Error);
       return;
@@ -327,8 +327,9 @@ export class Node {
 
   /**
    * The turn's entries get their own copy of their events (out is reused): the batch as sealed
-   * wire records, held in the cache, sent to every follower and copied into the archive as
-   * they are. Returns the batch.
+   * wire records, held in the cache, sent to every follower and written to the archive as they
+   * are. Sealed with what the archive has synced so far, a true watermark if an early one: the
+   * write need not checksum them again. Returns the batch.
    */
   private keepBatch(first: number, term: number, timestampUs: number, mark: number): EntryBatch {
     const out = this.engine.out;
@@ -337,10 +338,11 @@ export class Node {
     const v = new Views(new ArrayBuffer(count * RECORD_HEADER_BYTES + out.length * 8));
     const batch = new EntryBatch(v.bytes, v.view, v.slots, count);
     let at = 0;
+    const synced = this.archive.syncedIndex;
     for (let i = mark; i < waiting.length; i++) {
       const e = waiting[i].entry;
       batch.push(at);
-      at += encodeSlotsRecord(v, at, e.index, term, EntryType.Events, timestampUs, out.slots, e.from, e.to);
+      at += encodeSlotsRecord(v, at, e.index, term, EntryType.Events, timestampUs, out.slots, e.from, e.to, synced);
       e.moveTo(v.slots, batch.payloadSlot(i - mark));
     }
     this.cache.put(first, batch, 0, count);

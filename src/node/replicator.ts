@@ -249,7 +249,7 @@ export class Replicator {
 
   private storeNoop(index: number): void {
     const v = new Views(new ArrayBuffer(RECORD_HEADER_BYTES));
-    encodeSlotsRecord(v, 0, index, this.raft.term, EntryType.Noop, 0, new Float64Array(0), 0, 0);
+    encodeSlotsRecord(v, 0, index, this.raft.term, EntryType.Noop, 0, new Float64Array(0), 0, 0, 0);
     const batch = new EntryBatch(v.bytes, v.view, v.slots, 1);
     batch.push(0);
     this.archive.addRecords(batch, 0, 1);

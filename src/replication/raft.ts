@@ -17,6 +17,8 @@
  * up to date; a no-op entry at the start of each term; commit = the highest index durable on
  * a quorum (or on all, by policy), counted only for an entry of the current term; log matching
  * by prevIndex/prevTerm; truncation only on a real conflict and never below the commit index.
+ * As in etcd-io/raft, a leader whose commit index moves tells every follower at once (with the
+ * next entries, else an empty Append), so followers apply and serve reads in step with it.
  */
 import { assert, fail } from '../application/assert.ts';
 import { type Append, type AppendResponse, type Message, MessageType, type VoteRequest, type VoteResponse } from './messages.ts';

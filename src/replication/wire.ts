@@ -66,18 +66,21 @@ export function encodeHead(s: Float64Array, p: number, m: Message): void {
 
 /** Writes one entry as a sealed wire record at byte `at` (8-aligned); returns its length. */
 export function encodeRecord(v: Views, at: number, e: OutEntry): number {
-  return encodeSlotsRecord(v, at, e.index, e.term, e.type, e.timestampUs, e.slots, e.from, e.to);
+  return encodeSlotsRecord(v, at, e.index, e.term, e.type, e.timestampUs, e.slots, e.from, e.to, 0);
 }
 
-/** encodeRecord with the entry's fields as arguments: no object per entry on the hot path. */
+/**
+ * encodeRecord with the entry's fields as arguments: no object per entry on the hot path.
+ * `synced`: the watermark to seal it with (0 says nothing; a receiver stamps its own).
+ */
 export function encodeSlotsRecord(v: Views, at: number, index: number, term: number, type: number, timestampUs: number,
-  slots: Float64Array, from: number, to: number): number {
+  slots: Float64Array, from: number, to: number, synced: number): number {
   const n = to - from;
   encodeHeader(v, at, index, term, type, timestampUs, n * 8);
   const base = (at + RECORD_HEADER_BYTES) / 8 - from;
   const s = v.slots;
   for (let i = from; i < to; i++) s[base + i] = slots[i];
-  sealRecord(v, at, 0);
+  sealRecord(v, at, synced);
   return RECORD_HEADER_BYTES + n * 8;
 }
 

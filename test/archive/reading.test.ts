@@ -13,7 +13,7 @@ import { Engine } from '../../src/application/engine.ts';
 import { stateHash } from '../../src/application/snapshot.ts';
 import { Archive } from '../../src/archive/archive.ts';
 import { EntryBatch } from '../../src/archive/entry-batch.ts';
-import { EntryType, RECORD_HEADER_BYTES } from '../../src/archive/format.ts';
+import { EntryType, RECORD_HEADER_BYTES, Record } from '../../src/archive/format.ts';
 import { Views } from '../../src/archive/record.ts';
 import { encodeSlotsRecord } from '../../src/replication/wire.ts';
 import { decodeEvents, eventsOf } from '../../src/codec/events.ts';
@@ -247,8 +247,8 @@ describe('lazy reading', () => {
   });
 });
 
-/** Event entries of term 1 as a batch of sealed wire records, back to back. */
-function wireBatch(entries: readonly { index: number; timestampUs: number; payload: Uint8Array }[]): EntryBatch {
+/** Event entries of term 1 as a batch of wire records, back to back, sealed with watermark `synced`. */
+function wireBatch(entries: readonly { index: number; timestampUs: number; payload: Uint8Array }[], synced = 0): EntryBatch {
   const bytes = entries.reduce((sum, e) => sum + RECORD_HEADER_BYTES + e.payload.byteLength, 0);
   const v = new Views(new ArrayBuffer(bytes));
   const batch = new EntryBatch(v.bytes, v.view, v.slots, entries.length);
@@ -256,7 +256,7 @@ function wireBatch(entries: readonly { index: number; timestampUs: number; paylo
   for (const e of entries) {
     const slots = new Float64Array(e.payload.buffer.slice(e.payload.byteOffset, e.payload.byteOffset + e.payload.byteLength));
     batch.push(at);
-    at += encodeSlotsRecord(v, at, e.index, 1, EntryType.Events, e.timestampUs, slots, 0, slots.length);
+    at += encodeSlotsRecord(v, at, e.index, 1, EntryType.Events, e.timestampUs, slots, 0, slots.length, synced);
   }
   return batch;
 }
@@ -267,15 +267,22 @@ describe('engine events', () => {
     const log = engineLog(1500);
     assert.ok(log.entries.some((e) => e.events.some((ev) => ev.type === 'Trade')), 'the run trades');
     const a = await Archive.open({ dir, segmentBytes: SEGMENT_BYTES, fsync: 'never' });
-    // Entry 1 is a leader's no-op; then one entry per command, in runs of 5: every other run
-    // as a batch of sealed wire records (after a record that is not added), as replication adds them.
+    // Entry 1 is a leader's no-op; then one entry per command, in runs of 5, in turn: added one
+    // by one; as a batch of sealed wire records (after a record that is not added), as a
+    // follower adds them; and as such a batch already stamped, as the leader adds its own.
     a.add(1, 1, EntryType.Noop, 0, new Uint8Array(0));
+    /** Entry index → the watermark it was stamped with before it was added. */
+    const stamped = new Map<number, number>();
     for (let k = 0; k < log.entries.length; k += 5) {
       const run = log.entries.slice(k, k + 5).map((e, j) => ({ index: k + j + 2, timestampUs: e.timestampUs, payload: e.payload }));
-      if (k % 10 === 0) {
+      if (k % 15 === 0) {
         for (const e of run) a.add(e.index, 1, EntryType.Events, e.timestampUs, e.payload);
-      } else {
+      } else if (k % 15 === 5) {
         a.addRecords(wireBatch([{ index: 999, timestampUs: 0, payload: new Uint8Array(16) }, ...run]), 1, run.length);
+      } else {
+        const synced = run[0].index - 2;
+        for (const e of run) stamped.set(e.index, synced);
+        a.addRecords(wireBatch(run, synced), 0, run.length, true);
       }
     }
     await a.close();
@@ -294,6 +301,9 @@ describe('engine events', () => {
           }
           const e = log.entries[k];
           assert.equal(batch.type(j), EntryType.Events);
+          const synced = batch.view.getFloat64(batch.offsets[j] + Record.synced, true);
+          if (stamped.has(batch.index(j))) assert.equal(synced, stamped.get(batch.index(j)), 'a stamped record is written as it came');
+          else assert.equal(synced, 0, 'the archive stamps what it has synced (under fsync never, nothing)');
           assert.equal(batch.timestampUs(j), e.timestampUs);
           assert.deepEqual(batch.payload(j), e.payload, `payload of entry ${batch.index(j)}`);
           // Read in place: the payload's slots are the event records.
