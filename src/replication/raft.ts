@@ -360,12 +360,11 @@ export class Raft {
    * flight when replicating, one at a time when probing), and on a heartbeat an empty Append.
    * The follower answers an empty one at once, also while its disk holds back the answers to
    * entries: the leader hears from it (check-quorum) and learns what it received. A
-   * `commitNotice` sends the empty one only if no entries went (they carry the commit too) and
-   * the follower may apply further than it was told.
+   * `commitNotice` sends the empty one only if the follower may apply further than it was told
+   * (entries just sent carry the commit: they leave nothing to tell).
    */
   private sendAppend(to: number, p: Progress, heartbeat: boolean, commitNotice = false): void {
     const last = this.log.lastIndex;
-    const sentBefore = p.sent;
     // Bounded: each pass sends at least one entry, and at most last - p.sent remain.
     while (!p.paused && p.sent < last && p.sent - p.match < this.config.maxInflightEntries) {
       const count = Math.min(this.config.maxAppendEntries, last - p.sent, this.config.maxInflightEntries - (p.sent - p.match));
@@ -376,7 +375,7 @@ export class Raft {
       if (p.probing) p.paused = true;
     }
     const commit = Math.min(this.commitIndex, p.match);
-    if (heartbeat || commitNotice && p.sent === sentBefore && commit > p.commitSent) {
+    if (heartbeat || commitNotice && commit > p.commitSent) {
       // prevIndex = what is known to match: always accepted, and the commit it carries is safe.
       this.send({ type: MessageType.Append, term: this.term, from: this.id, to, prevIndex: p.match,
         prevTerm: this.log.termAt(p.match), commit, count: 0 });

@@ -4,19 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Role } from '../../src/replication/raft.ts';
 import { HEARTBEAT_TICKS, Trio } from './trio.ts';
-
-function elected(c: Trio): void {
-  c.node(1).startElection();
-  c.settle();
-  assert.equal(c.node(1).role, Role.Leader);
-}
 
 describe('followers and the commit index', () => {
   it('learn a new commit index at once, with no heartbeat and no further entries', () => {
     const c = new Trio();
-    elected(c);
+    c.elect();
     for (let round = 0; round < 3; round++) {
       c.node(1).propose(1);
       c.settle();
@@ -32,7 +25,7 @@ describe('a follower that restarts with entries it had not confirmed durable', (
   // restarted follower nothing but heartbeats, and it stayed behind for good.
   it('is sent them again and catches up, with a window of one entry', () => {
     const c = new Trio({ maxAppendEntries: 1, maxInflightEntries: 1 });
-    elected(c);
+    c.elect();
     c.node(1).propose(3);
     c.settle();
     const before = c.node(1).commitIndex;

@@ -14,10 +14,7 @@ import { ELECTION_TICKS, MEMBERS, Trio } from './trio.ts';
 describe('a cluster whose disks all stall under load', () => {
   it('keeps its leader, resends nothing the followers received, and commits everything once the disks return', () => {
     const c = new Trio();
-    const leader = c.node(1);
-    leader.startElection();
-    c.settle();
-    assert.equal(leader.role, Role.Leader);
+    const leader = c.elect();
     leader.propose(10);
     c.settle();
     assert.equal(leader.commitIndex, leader.log.lastIndex);

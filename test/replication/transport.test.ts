@@ -55,12 +55,18 @@ async function addresses(n: number): Promise<PeerAddress[]> {
   return list;
 }
 
+/** Peers 1 and 2 of one cluster, both started. */
+async function startedPair(): Promise<{ a: PeerAddress[]; p1: Peer; p2: Peer }> {
+  const a = await addresses(2);
+  const p1 = peer(1, a);
+  const p2 = peer(2, a);
+  await Promise.all([p1.transport.start(), p2.transport.start()]);
+  return { a, p1, p2 };
+}
+
 describe('peer transport', () => {
   it('authenticated peers exchange frames in both directions, in order, batched per turn', async () => {
-    const a = await addresses(2);
-    const p1 = peer(1, a);
-    const p2 = peer(2, a);
-    await Promise.all([p1.transport.start(), p2.transport.start()]);
+    const { p1, p2 } = await startedPair();
     try {
       await until(() => p1.transport.connectedPeers().includes(2) && p2.transport.connectedPeers().includes(1));
       for (let i = 0; i < 100; i++) p1.transport.send(2, new Uint8Array([i, i + 1, i + 2]));
@@ -75,10 +81,7 @@ describe('peer transport', () => {
   });
 
   it('a message sent in parts arrives as one body, the parts back to back', async () => {
-    const a = await addresses(2);
-    const p1 = peer(1, a);
-    const p2 = peer(2, a);
-    await Promise.all([p1.transport.start(), p2.transport.start()]);
+    const { p1, p2 } = await startedPair();
     try {
       await until(() => p1.transport.connectedPeers().includes(2));
       const whole = new Uint8Array(4_096 + 24).map((_, i) => i % 251);
@@ -148,10 +151,9 @@ describe('peer transport', () => {
   });
 
   it('a peer that goes away is dialed again; messages meanwhile are dropped and counted, then flow again', async () => {
-    const a = await addresses(2);
-    const p1 = peer(1, a);
-    let p2 = peer(2, a);
-    await Promise.all([p1.transport.start(), p2.transport.start()]);
+    const pair = await startedPair();
+    const { a, p1 } = pair;
+    let p2 = pair.p2;
     try {
       await until(() => p1.transport.connectedPeers().includes(2));
       await p2.transport.close();

@@ -1,7 +1,7 @@
 /** Three consensus cores wired to each other in memory, for deterministic tests of the core alone. */
 import assert from 'node:assert/strict';
 import { type Message, MessageType } from '../../src/replication/messages.ts';
-import { Raft, type RaftConfig } from '../../src/replication/raft.ts';
+import { Raft, type RaftConfig, Role } from '../../src/replication/raft.ts';
 import { TermLog } from '../../src/replication/term-log.ts';
 
 export const MEMBERS = [1, 2, 3];
@@ -14,25 +14,34 @@ export class Trio {
   readonly entriesSent = new Map<number, number>();
   disksStalled = false;
 
-  private readonly configs = new Map<number, RaftConfig>();
-
-  constructor(window: Partial<Pick<RaftConfig, 'maxInflightEntries' | 'maxAppendEntries'>> = {}) {
+  constructor(private readonly window: Partial<Pick<RaftConfig, 'maxInflightEntries' | 'maxAppendEntries'>> = {}) {
     for (const id of MEMBERS) {
-      const config: RaftConfig = {
-        id, members: MEMBERS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, commitPolicy: 'quorum',
-        maxInflightEntries: 1_000_000, maxAppendEntries: 64, seed: id, ...window,
-      };
-      this.configs.set(id, config);
-      this.nodes.set(id, new Raft(config, { term: 0, votedFor: 0 }, TermLog.from([], 0), 0));
+      this.nodes.set(id, new Raft(this.config(id), { term: 0, votedFor: 0 }, TermLog.from([], 0), 0));
       this.entriesSent.set(id, 0);
     }
+  }
+
+  private config(id: number): RaftConfig {
+    return {
+      id, members: MEMBERS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, commitPolicy: 'quorum',
+      maxInflightEntries: 1_000_000, maxAppendEntries: 64, seed: id, ...this.window,
+    };
+  }
+
+  /** Node 1 starts an election and wins it; returns it. */
+  elect(): Raft {
+    const leader = this.node(1);
+    leader.startElection();
+    this.settle();
+    assert.equal(leader.role, Role.Leader);
+    return leader;
   }
 
   /** Node `id` again from what it had on disk (all of its log, durable): its memory is lost. */
   restart(id: number): Raft {
     const old = this.node(id);
     this.persistAll(old);
-    const raft = new Raft(this.configs.get(id) as RaftConfig, { term: old.term, votedFor: old.votedFor },
+    const raft = new Raft(this.config(id), { term: old.term, votedFor: old.votedFor },
       TermLog.from(old.log.runs(), old.log.lastIndex), old.log.lastIndex);
     this.nodes.set(id, raft);
     return raft;
