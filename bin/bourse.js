@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// The `bourse` command: runs the TypeScript sources through tsx's loader.
+#!/usr/bin/env -S node --single-threaded-gc --heap-growing-percent=300
+// The `bourse` command: runs the TypeScript sources through tsx's loader. The first line's V8
+// flags are a node process's (src/cli/node-process.ts says why).
 import { register } from 'tsx/esm/api';
 
 register();

@@ -14,9 +14,9 @@ import type { Command } from 'commander';
 import { RestClient } from '../client/rest-client.ts';
 import { setUpDemo, trafficKeys } from './demo.ts';
 import { startDemoTraffic } from './demo-traffic.ts';
+import { nodeProcessArgs } from './node-process.ts';
 
 const NODES = 3;
-const BIN = new URL('../../bin/bourse.js', import.meta.url).pathname;
 const RESTART_AFTER_MS = 1_000;
 
 interface Secrets {
@@ -94,7 +94,7 @@ export function registerStartCommand(program: Command): void {
       const children = new Map<number, ChildProcess>();
       let stopping = false;
       const launch = (id: number): void => {
-        const child = spawn(process.execPath, [BIN, 'node', '--config', configs[id - 1]], { stdio: 'inherit' });
+        const child = spawn(process.execPath, nodeProcessArgs(configs[id - 1]), { stdio: 'inherit' });
         children.set(id, child);
         child.on('exit', (code, signal) => {
           if (stopping) return;

@@ -1,7 +1,7 @@
 /**
  * The worker thread that builds snapshots (see snapshot-builder.ts): one job per message. A
  * build replays up to a snapshot interval of entries, seconds of CPU: the node starts this
- * worker at the lowest CPU priority (worker-bootstrap.js).
+ * worker in the idle scheduling class (worker-bootstrap.js).
  */
 import { parentPort } from 'node:worker_threads';
 import { type BuildJob, buildSnapshot } from './snapshot-builder.ts';

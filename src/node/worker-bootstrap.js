@@ -1,12 +1,18 @@
 // Worker threads do not inherit the TypeScript loader: register it, then run the worker's module.
 // A background worker (`lowPriority`) first lowers its thread's CPU priority, so that even its
 // start-up (compiling its modules) takes only the CPU the node leaves.
+import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
-/** This thread alone: on Linux a thread's id names it to setpriority; elsewhere nothing changes. */
+/**
+ * This thread alone (on Linux a thread's id names it): SCHED_IDLE where `chrt` can set it, else
+ * the lowest nice; elsewhere nothing changes. A niced thread still keeps a core for its whole
+ * time slice once it has it, so a node's event loop that wakes meanwhile waits (milliseconds,
+ * on every wake-up while a snapshot builds); an idle-class thread gives way at once.
+ */
 function lowerThreadPriority() {
   let tid;
   try {
@@ -14,7 +20,12 @@ function lowerThreadPriority() {
   } catch {
     return;
   }
-  if (Number.isSafeInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, constants.priority.PRIORITY_LOW);
+  if (!Number.isSafeInteger(tid) || tid <= 0 || tid === process.pid) return;
+  try {
+    execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 5_000 });
+  } catch {
+    setPriority(tid, constants.priority.PRIORITY_LOW);
+  }
 }
 
 if (workerData.lowPriority === true) lowerThreadPriority();

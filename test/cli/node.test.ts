@@ -1,14 +1,25 @@
-/** `bourse node`: a bad config exits 2 naming the key; a start the archive refuses exits 1 with a log line saying why. */
+/**
+ * `bourse node`: a bad config exits 2 naming the key; a start the archive refuses exits 1 with a
+ * log line saying why. Started as `bourse start` and the test clusters start it, with its V8
+ * flags, which bin/bourse.js's first line carries too.
+ */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
+import { BIN, NODE_V8_FLAGS, nodeProcessArgs } from '../../src/cli/node-process.ts';
 
-const BIN = new URL('../../bin/bourse.js', import.meta.url).pathname;
 const run = promisify(execFile);
+
+it('bin/bourse.js runs with the V8 flags of a node process, and this node accepts them', async () => {
+  const [first] = (await readFile(BIN, 'utf8')).split('\n');
+  assert.equal(first, `#!/usr/bin/env -S node ${NODE_V8_FLAGS.join(' ')}`);
+  const { stdout } = await run(BIN, ['--help']);
+  assert.match(stdout, /^Usage: bourse/);
+});
 
 it('bourse node refuses a bad config (exit 2) and an unusable archive (exit 1), saying why', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bourse-node-cli-'));
@@ -21,13 +32,13 @@ it('bourse node refuses a bad config (exit 2) and an unusable archive (exit 1), 
     const env = { ...process.env, T_CLUSTER: 'cluster-secret-0123456789', T_ADMIN: 'admin-key-0123456789', T_KEYS: 'key-secret-0123456789' };
     const file = join(dir, 'node.json');
     await writeFile(file, JSON.stringify({ ...config, fsync: 'sometimes' }));
-    await assert.rejects(run(process.execPath, [BIN, 'node', '--config', file], { env }),
+    await assert.rejects(run(process.execPath, nodeProcessArgs(file), { env }),
       (e: { code: number; stderr: string }) => e.code === 2 && /fsync: always, never or interval/.test(e.stderr));
     // An archive directory holding something that is not an archive: refused before any port opens.
     await mkdir(join(dir, 'data', 'archive'), { recursive: true });
     await writeFile(join(dir, 'data', 'archive', 'notes.txt'), 'not a segment');
     await writeFile(file, JSON.stringify(config));
-    await assert.rejects(run(process.execPath, [BIN, 'node', '--config', file], { env }), (e: { code: number; stdout: string }) => {
+    await assert.rejects(run(process.execPath, nodeProcessArgs(file), { env }), (e: { code: number; stdout: string }) => {
       const line = e.stdout.split('\n').find((l) => l.includes('node: could not start'));
       return e.code === 1 && line !== undefined && /"error":"NOT_AN_ARCHIVE: /.test(line) && !line.includes(env.T_ADMIN);
     });

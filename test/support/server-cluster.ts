@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeProcessArgs } from '../../src/cli/node-process.ts';
 import { RestClient } from '../../src/client/rest-client.ts';
 import { freePort, stopProcesses } from './process-cluster.ts';
 
@@ -33,7 +34,6 @@ export interface ServerClusterSettings {
   limits?: Record<string, number>;
 }
 
-const BIN = new URL('../../bin/bourse.js', import.meta.url).pathname;
 
 export class ServerCluster {
   readonly members: ServerMember[] = [];
@@ -64,7 +64,7 @@ export class ServerCluster {
     const file = join(this.settings.dir, `node-${id}.json`);
     await writeFile(file, JSON.stringify(config));
     const profile = this.settings.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', this.settings.profileDir];
-    const child = spawn(process.execPath, [...profile, BIN, 'node', '--config', file], {
+    const child = spawn(process.execPath, [...profile, ...nodeProcessArgs(file)], {
       env: { ...process.env, BOURSE_CLUSTER_SECRET: CLUSTER_SECRET, BOURSE_ADMIN_KEY: ADMIN_KEY, BOURSE_API_KEY_SECRET: KEY_SECRET },
       stdio: ['ignore', this.settings.verbose === true ? 'inherit' : 'ignore', 'inherit'],
     });

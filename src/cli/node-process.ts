@@ -1,0 +1,25 @@
+/**
+ * How a node process is started: by `bourse start` and by the test and bench clusters, so that
+ * what is measured is what runs.
+ */
+
+/** The `bourse` command's script. */
+export const BIN = new URL('../../bin/bourse.js', import.meta.url).pathname;
+
+/**
+ * V8 flags of a node process; bin/bourse.js carries the same in its first line, for a node
+ * started as `bourse node`.
+ * - `--single-threaded-gc`: a node is one single-threaded core, and its garbage collection
+ *   stays on that thread. V8's helper threads would otherwise run at once on every core, taking
+ *   them from the other processes on the machine (the replicas, the gateways' clients) exactly
+ *   when those wait to be scheduled: the latency tail grew.
+ * - `--heap-growing-percent=300`: the old generation may grow to 4× what survived the last full
+ *   collection before the next. V8's own choice for a heap of tens of MB left so little room that
+ *   a node ran a full collection every half second though almost nothing in it had died.
+ */
+export const NODE_V8_FLAGS: readonly string[] = ['--single-threaded-gc', '--heap-growing-percent=300'];
+
+/** The node binary's arguments that start a node process with the configuration file `config`. */
+export function nodeProcessArgs(config: string): string[] {
+  return [...NODE_V8_FLAGS, BIN, 'node', '--config', config];
+}
