@@ -9,9 +9,9 @@ import { register } from 'tsx/esm/api';
 
 /**
  * This thread alone (on Linux a thread's id names it): SCHED_IDLE where `chrt` can set it, else
- * the lowest nice; elsewhere nothing changes. A niced thread still keeps a core for its whole
- * time slice once it has it, so a node's event loop that wakes meanwhile waits (milliseconds,
- * on every wake-up while a snapshot builds); an idle-class thread gives way at once.
+ * the lowest nice; elsewhere nothing changes. At nice 19 a building worker was still seen taking
+ * a quarter to two thirds of a core while the nodes' own threads waited for one; an idle-class
+ * thread gives way to any other at once.
  */
 function lowerThreadPriority() {
   let tid;
