@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- gateway`: a 3-node cluster of `bourse node` processes (2 replicas, fsync
  * `always`) on this machine, loaded from this process over loopback. Binary order entry: 8
- * connections, each its own account, pipelined up to the server's in-flight limit — committed orders/s in a closed
- * loop, then open-loop latency at 25, 50 and 75% of that rate (from each order's scheduled
- * time to its last report, so queueing shows; after a second at the rate, unmeasured), each with what the nodes' fdatasyncs took
- * meanwhile (fsync-figures.ts) and how many nodes finished a snapshot build, whose replay shares
- * the cores (snapshot-figures.ts); the closed loop also gives each process's CPU time per order
- * (cpu-figures.ts). REST: the same with signed requests.
+ * connections, each its own account, pipelined up to the server's in-flight limit — committed
+ * orders/s in a closed loop, then open-loop latency at 25, 50 and 75% of that rate (from each
+ * order's scheduled time to its last report, so queueing shows; measured after a second at the
+ * rate), each with what the nodes' fdatasyncs took meanwhile (fsync-figures.ts) and how many
+ * nodes finished a snapshot build, whose replay shares the cores (snapshot-figures.ts); the
+ * closed loop also gives each process's CPU time per order (cpu-figures.ts). REST: the same
+ * with signed requests.
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 /**
  * `bourse node`: a bad config exits 2 naming the key; a start the archive refuses exits 1 with a
- * log line saying why. Started as `bourse start` and the test clusters start it, with its V8
- * flags, which bin/bourse.js's first line carries too.
+ * log line saying why. It runs with the V8 flags that `bourse start` and the test clusters give
+ * a node process, and bin/bourse.js's first line carries the same.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

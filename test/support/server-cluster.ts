@@ -34,7 +34,6 @@ export interface ServerClusterSettings {
   limits?: Record<string, number>;
 }
 
-
 export class ServerCluster {
   readonly members: ServerMember[] = [];
   private readonly running = new Map<number, ChildProcess>();
