@@ -10,6 +10,7 @@ export const MessageType = {
   VoteResponse: 4,
   Append: 5,
   AppendResponse: 6,
+  Commit: 7,
 } as const;
 
 export interface VoteRequest {
@@ -61,4 +62,19 @@ export interface AppendResponse {
   received: number;
 }
 
-export type Message = VoteRequest | VoteResponse | Append | AppendResponse;
+/**
+ * The leader's commit index, told to a follower known to hold the entries up to prevIndex (a
+ * commit that no new entries are going out to carry). Never answered: the leader learns
+ * nothing from an answer, and the answers were half the messages a follower sent.
+ */
+export interface Commit {
+  type: typeof MessageType.Commit;
+  term: number;
+  from: number;
+  to: number;
+  prevIndex: number;
+  prevTerm: number;
+  commit: number;
+}
+
+export type Message = VoteRequest | VoteResponse | Append | AppendResponse | Commit;

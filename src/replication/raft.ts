@@ -18,10 +18,11 @@
  * a quorum (or on all, by policy), counted only for an entry of the current term; log matching
  * by prevIndex/prevTerm; truncation only on a real conflict and never below the commit index.
  * As in etcd-io/raft, a leader whose commit index moves tells every follower at once (with the
- * next entries, else an empty Append), so followers apply and serve reads in step with it.
+ * next entries, else a Commit notice, which unlike etcd's empty append is not answered), so
+ * followers apply and serve reads in step with it.
  */
 import { assert, fail } from '../application/assert.ts';
-import { type Append, type AppendResponse, type Message, MessageType, type VoteRequest, type VoteResponse } from './messages.ts';
+import { type Append, type AppendResponse, type Commit, type Message, MessageType, type VoteRequest, type VoteResponse } from './messages.ts';
 import { Progress } from './progress.ts';
 import { Rng } from './rng.ts';
 import { TermLog } from './term-log.ts';
@@ -146,10 +147,10 @@ export class Raft {
         if (this.inLease()) return;
       }
       const preVoteTraffic = m.type === MessageType.PreVote || (m.type === MessageType.PreVoteResponse && m.granted);
-      if (!preVoteTraffic) this.becomeFollower(m.term, m.type === MessageType.Append ? m.from : 0);
+      if (!preVoteTraffic) this.becomeFollower(m.term, fromLeader(m) ? m.from : 0);
     } else if (m.term < this.term) {
       // Tell a stale leader or pre-candidate the current term; drop anything else.
-      if (m.type === MessageType.Append) this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: false, index: this.log.lastIndex, received: 0 });
+      if (fromLeader(m)) this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: false, index: this.log.lastIndex, received: 0 });
       if (m.type === MessageType.PreVote) this.send({ type: MessageType.PreVoteResponse, term: this.term, from: this.id, to: m.from, granted: false });
       return;
     }
@@ -162,6 +163,8 @@ export class Raft {
         return this.onVoteResponse(m);
       case MessageType.Append:
         return this.onAppend(m);
+      case MessageType.Commit:
+        return this.onCommit(m);
       case MessageType.AppendResponse:
         return this.onAppendResponse(m);
     }
@@ -360,8 +363,8 @@ export class Raft {
    * flight when replicating, one at a time when probing), and on a heartbeat an empty Append.
    * The follower answers an empty one at once, also while its disk holds back the answers to
    * entries: the leader hears from it (check-quorum) and learns what it received. A
-   * `commitNotice` sends the empty one only if the follower may apply further than it was told
-   * (entries just sent carry the commit: they leave nothing to tell).
+   * `commitNotice` sends a Commit if the follower may apply further than it was told (entries
+   * just sent carry the commit: they leave nothing to tell).
    */
   private sendAppend(to: number, p: Progress, heartbeat: boolean, commitNotice = false): void {
     const last = this.log.lastIndex;
@@ -375,21 +378,41 @@ export class Raft {
       if (p.probing) p.paused = true;
     }
     const commit = Math.min(this.commitIndex, p.match);
-    if (heartbeat || commitNotice && commit > p.commitSent) {
-      // prevIndex = what is known to match: always accepted, and the commit it carries is safe.
-      this.send({ type: MessageType.Append, term: this.term, from: this.id, to, prevIndex: p.match,
-        prevTerm: this.log.termAt(p.match), commit, count: 0 });
-      p.commitSent = Math.max(p.commitSent, commit);
-    }
+    if (!heartbeat && !(commitNotice && commit > p.commitSent)) return;
+    // prevIndex = what is known to match: always accepted, and the commit it carries is safe.
+    const head = { term: this.term, from: this.id, to, prevIndex: p.match, prevTerm: this.log.termAt(p.match), commit };
+    this.send(heartbeat ? { type: MessageType.Append, ...head, count: 0 } : { type: MessageType.Commit, ...head });
+    p.commitSent = Math.max(p.commitSent, commit);
   }
 
-  private onAppend(m: Append): void {
-    if (this.role !== Role.Follower) this.becomeFollower(this.term, m.from);
-    if (this.leaderId !== m.from) {
-      this.leaderId = m.from;
+  /** A message from the leader of this term: follow it, and wait a whole timeout again. */
+  private heardFromLeader(from: number): void {
+    if (this.role !== Role.Follower) this.becomeFollower(this.term, from);
+    if (this.leaderId !== from) {
+      this.leaderId = from;
       this.verified = 0;
     }
     this.electionElapsed = 0;
+  }
+
+  /** The leader's commit index, of which entries up to `matched` are known to match here. */
+  private learnCommit(leaderCommit: number, matched: number): void {
+    this.verified = Math.max(this.verified, matched);
+    const commit = Math.min(leaderCommit, matched);
+    if (commit > this.commitIndex) {
+      this.commitIndex = commit;
+      this.commitMoved = true;
+    }
+  }
+
+  private onCommit(m: Commit): void {
+    this.heardFromLeader(m.from);
+    // Checked as an Append's is: the commit holds only for a log that matches at prevIndex.
+    if (m.prevIndex <= this.log.lastIndex && this.log.termAt(m.prevIndex) === m.prevTerm) this.learnCommit(m.commit, m.prevIndex);
+  }
+
+  private onAppend(m: Append): void {
+    this.heardFromLeader(m.from);
     const terms = m.terms ?? [];
     assert(terms.length === m.count, 'an Append must carry its entries\' terms');
     if (m.prevIndex > this.log.lastIndex) return this.rejectAppend(m.from, this.log.lastIndex);
@@ -411,12 +434,7 @@ export class Raft {
       this.pendingAccept = { firstIndex, offset, count: m.count - offset };
     }
     const matched = m.prevIndex + m.count;
-    this.verified = Math.max(this.verified, matched);
-    const commit = Math.min(m.commit, matched);
-    if (commit > this.commitIndex) {
-      this.commitIndex = commit;
-      this.commitMoved = true;
-    }
+    this.learnCommit(m.commit, matched);
     // Nothing new stored (a heartbeat, a repeated append) or already durable: answer now with
     // what is durable — the leader learns this follower is alive even while a write is slow.
     // Newly stored entries are acknowledged when `persisted` says they are durable.
@@ -494,4 +512,9 @@ export class Raft {
   private send(m: Message): void {
     this.out.push(m);
   }
+}
+
+/** Messages only a leader sends. */
+function fromLeader(m: Message): m is Append | Commit {
+  return m.type === MessageType.Append || m.type === MessageType.Commit;
 }

@@ -56,6 +56,11 @@ export function encodeHead(s: Float64Array, p: number, m: Message): void {
       s[p + 6] = m.commit;
       s[p + 7] = m.count;
       break;
+    case MessageType.Commit:
+      s[p + 4] = m.prevIndex;
+      s[p + 5] = m.prevTerm;
+      s[p + 6] = m.commit;
+      break;
     case MessageType.AppendResponse:
       s[p + 4] = m.success ? 1 : 0;
       s[p + 5] = m.index;
@@ -118,6 +123,9 @@ export function decodeMessage(v: Views, at: number, bytes: number): Decoded | st
       break;
     case MessageType.AppendResponse:
       message = { type, term, from, to, success: a === 1, index: b, received: c };
+      break;
+    case MessageType.Commit:
+      message = { type, term, from, to, prevIndex: a, prevTerm: b, commit: c };
       break;
     case MessageType.Append: {
       const append: Append = { type, term, from, to, prevIndex: a, prevTerm: b, commit: c, count: d };

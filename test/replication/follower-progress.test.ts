@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MessageType } from '../../src/replication/messages.ts';
 import { HEARTBEAT_TICKS, Trio } from './trio.ts';
 
 describe('followers and the commit index', () => {
@@ -17,6 +18,19 @@ describe('followers and the commit index', () => {
       assert.equal(commit, c.node(1).log.lastIndex);
       for (const id of [2, 3]) assert.equal(c.node(id).commitIndex, commit, `follower ${id}, round ${round}`);
     }
+  });
+
+  it('are told it in a notice they do not answer: one answer per Append of entries', () => {
+    const c = new Trio();
+    c.elect();
+    c.delivered.clear();
+    c.node(1).propose(1);
+    c.settle();
+    // Each follower: the entry, its acknowledgement, then the notice of the commit it made.
+    assert.equal(c.delivered.get(MessageType.Append), 2);
+    assert.equal(c.delivered.get(MessageType.AppendResponse), 2, 'no answer to a notice');
+    assert.equal(c.delivered.get(MessageType.Commit), 2);
+    for (const id of [2, 3]) assert.equal(c.node(id).commitIndex, c.node(1).commitIndex);
   });
 });
 

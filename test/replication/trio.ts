@@ -12,6 +12,8 @@ export class Trio {
   readonly nodes = new Map<number, Raft>();
   /** Entries sent in Appends, by receiver. */
   readonly entriesSent = new Map<number, number>();
+  /** Messages delivered, by type. */
+  readonly delivered = new Map<number, number>();
   disksStalled = false;
 
   constructor(private readonly window: Partial<Pick<RaftConfig, 'maxInflightEntries' | 'maxAppendEntries'>> = {}) {
@@ -79,6 +81,7 @@ export class Trio {
   }
 
   private deliver(m: Message): void {
+    this.delivered.set(m.type, (this.delivered.get(m.type) ?? 0) + 1);
     if (m.type === MessageType.Append) {
       this.entriesSent.set(m.to, (this.entriesSent.get(m.to) ?? 0) + m.count);
       // The receiving side reads the entries' terms from their records: here, from the sender's log.
