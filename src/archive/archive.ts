@@ -42,6 +42,12 @@ export interface ArchiveOptions {
    * (the archive then ends before it).
    */
   mode?: RecoveryMode;
+  /**
+   * Read-only opens: start at the segment holding this index, opening and checking none before
+   * it, as if they had been removed. A reader of recent entries (a snapshot build) then costs
+   * what it reads, not the whole history.
+   */
+  from?: number;
   /** Told how long each fdatasync took (metrics). */
   onSynced?: (ms: number) => void;
 }
@@ -126,7 +132,9 @@ export class Archive {
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes % 8 !== 0 || segmentBytes < MIN_SEGMENT_BYTES || segmentBytes > MAX_SEGMENT_BYTES) {
       throw new RangeError(`segment size must be a multiple of 8 within ${MIN_SEGMENT_BYTES}..${MAX_SEGMENT_BYTES} bytes`);
     }
-    const recovered = await recover(options.dir, options.logger ?? silentLogger, options.mode ?? 'repair');
+    const mode = options.mode ?? 'repair';
+    if (options.from !== undefined && mode === 'repair') throw new RangeError('only a read-only open may start at a later segment');
+    const recovered = await recover(options.dir, options.logger ?? silentLogger, mode, options.from);
     const archive = new Archive(options, recovered);
     if (archive.readOnly) return archive;
     const last = recovered.segments.at(-1);

@@ -1,5 +1,6 @@
 /**
- * Opening an archive directory: every segment header and record is checked, in index order.
+ * Opening an archive directory: every segment header and record is checked, in index order
+ * (a read-only open may start at a later segment: the ones before it are not opened).
  *
  * The first bad record either starts a torn tail — what a crash left of writes that were
  * never acknowledged as synced — which is cut off, or is corruption, which refuses the open.
@@ -81,8 +82,10 @@ async function listSegments(dir: string, writable: boolean): Promise<{ path: str
   return found.sort((a, b) => a.firstIndex - b.firstIndex);
 }
 
-export async function recover(dir: string, logger: Logger, mode: RecoveryMode = 'repair'): Promise<Recovered> {
-  const files = await listSegments(dir, mode === 'repair');
+/** Opens the archive in `dir`; with `from`, only its segments from the one holding that index on. */
+export async function recover(dir: string, logger: Logger, mode: RecoveryMode = 'repair', from = 0): Promise<Recovered> {
+  const listed = await listSegments(dir, mode === 'repair');
+  const files = listed.slice(Math.max(0, listed.findLastIndex((f) => f.firstIndex <= from)));
   const segments: Segment[] = [];
   let expected = files.length > 0 ? files[0].firstIndex : 1;
   let term = 0;

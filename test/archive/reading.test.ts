@@ -19,7 +19,8 @@ import { encodeSlotsRecord } from '../../src/replication/wire.ts';
 import { decodeEvents, eventsOf } from '../../src/codec/events.ts';
 import { engineLog } from './engine-log.ts';
 import {
-  SEGMENT_BYTES, TempDirs, assertDeterministic, payloadFor, readAll, segmentFiles, termFor, timeFor, writeEntries,
+  RECORD_HEADER, SEGMENT_BYTES, TempDirs, assertDeterministic, flipBit, locationOf, payloadFor, readAll,
+  recordLocations, segmentFiles, termFor, timeFor, writeEntries,
 } from './helpers.ts';
 
 const temp = new TempDirs();
@@ -94,6 +95,32 @@ describe('replay', () => {
     } finally {
       await a.close();
     }
+  });
+
+  it('a read-only open from an index checks only the segments from the one holding it', async () => {
+    const dir = join(await temp.make('bourse-read-'), 'a');
+    await (await buildBig(dir, 800)).close();
+    const files = await segmentFiles(dir);
+    assert.ok(files.length >= 4, `${files.length} segments`);
+    // Damage the first segment: a whole open reads it (and the archive ends there, a torn tail
+    // in read mode changes nothing), an open from a later segment never does.
+    const first = locationOf(await recordLocations(dir), 2);
+    await flipBit(first.file, first.offset + RECORD_HEADER + 1, 3);
+    const whole = await Archive.open({ dir, mode: 'read' });
+    assert.equal(whole.lastIndex, 1);
+    await whole.close();
+    const from = 500;
+    const a = await Archive.open({ dir, mode: 'read', from });
+    try {
+      const holding = (await recordLocations(dir)).find((l) => l.index === from);
+      assert.ok(holding !== undefined && holding.file !== first.file);
+      assert.equal(a.firstIndex, (await recordLocations(dir)).find((l) => l.file === holding.file)?.index, 'it starts at that segment');
+      assert.equal(a.lastIndex, 800);
+      assertDeterministic(await readAll(a, from), from, 800, big);
+    } finally {
+      await a.close();
+    }
+    await assert.rejects(() => Archive.open({ dir, from }), /only a read-only open/);
   });
 
   it('while writes are in flight, replay sees only entries already written', async () => {
