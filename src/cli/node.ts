@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, serverOptions } from '../node/config.ts';
 import { Server } from '../node/server.ts';
+import { useBatchScheduling } from './node-process.ts';
 
 export function registerNodeCommand(program: Command): void {
   program
@@ -25,6 +26,8 @@ export function registerNodeCommand(program: Command): void {
       // JSON lines by default; readable lines on a terminal.
       const logger = pino({ level: config.logLevel, base: { node: config.nodeId },
         transport: process.stdout.isTTY ? { target: 'pino-pretty', options: { colorize: true } } : undefined });
+      const unbatched = config.scheduling === 'batch' ? useBatchScheduling() : undefined;
+      if (unbatched !== undefined) logger.warn({ reason: unbatched }, 'node: stays in the normal scheduling class');
       let server: Server;
       try {
         server = await Server.start({ ...serverOptions(config, secrets), logger });

@@ -36,6 +36,8 @@ export const NodeConfig = z.strictObject({
     keep: z.int().min(1).max(100).default(3),
   }).default({ everyEntries: 1_000_000, everyMs: 600_000, keep: 3 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** The node process's CPU scheduling class (src/cli/node-process.ts useBatchScheduling). */
+  scheduling: z.enum(['batch', 'normal']).default('batch'),
   /** Gateway limits (src/gateway/context.ts GATEWAY_LIMITS): any subset. */
   limits: z.strictObject({
     maxBodyBytes: z.int().min(1_024).optional(),

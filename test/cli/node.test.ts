@@ -1,16 +1,19 @@
 /**
  * `bourse node`: a bad config exits 2 naming the key; a start the archive refuses exits 1 with a
  * log line saying why. It runs with the V8 flags that `bourse start` and the test clusters give
- * a node process, and bin/bourse.js's first line carries the same.
+ * a node process, and bin/bourse.js's first line carries the same; every thread of a running
+ * node is in the batch scheduling class.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
 import { BIN, NODE_V8_FLAGS, nodeProcessArgs } from '../../src/cli/node-process.ts';
+import { ServerCluster } from '../support/server-cluster.ts';
 
 const run = promisify(execFile);
 
@@ -43,6 +46,23 @@ it('bourse node refuses a bad config (exit 2) and an unusable archive (exit 1), 
       return e.code === 1 && line !== undefined && /"error":"NOT_AN_ARCHIVE: /.test(line) && !line.includes(env.T_ADMIN);
     });
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('a running node has every thread in the batch scheduling class (the normal one where chrt is missing)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'bourse-node-sched-'));
+  const cluster = await ServerCluster.start({ dir, nodes: 1, fsync: 'always' });
+  try {
+    const pid = cluster.pid(1) as number;
+    // After "pid (comm) ": the scheduling policy is field 38 (0 normal, 3 SCHED_BATCH).
+    const policies = readdirSync(`/proc/${pid}/task`)
+      .map((tid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[38]));
+    assert.ok(policies.length > 1, `${policies.length} threads`);
+    const expected = spawnSync('chrt', ['--version']).status === 0 ? 3 : 0;
+    assert.deepEqual(policies, policies.map(() => expected));
+  } finally {
+    await cluster.stop();
     await rm(dir, { recursive: true, force: true });
   }
 });

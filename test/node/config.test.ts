@@ -41,6 +41,7 @@ describe('node config', () => {
     assert.equal(config.fsync, 'always');
     assert.equal(config.commitPolicy, 'quorum');
     assert.deepEqual(config.electionTimeoutMs, [200, 400]);
+    assert.equal(config.scheduling, 'batch');
     assert.equal(config.dataDir, join(dir, 'data'));
     assert.deepEqual(secrets, { cluster: 'cluster-secret-0123456789', admin: env.TEST_ADMIN_KEY, apiKeys: env.TEST_KEY_SECRET });
     const options = serverOptions(config, secrets);
@@ -62,6 +63,7 @@ describe('node config', () => {
       [VALID.replace('nodeId: 2', 'nodeId: two'), /nodeId: /],
       [VALID.replace('httpPort: 8001, binaryPort: 8101 }\n  - { id: 2', 'httpPort: 99999, binaryPort: 8101 }\n  - { id: 2'), /members\.0\.httpPort/],
       [`${VALID}fsync: sometimes\n`, /fsync: always, never or interval/],
+      [`${VALID}scheduling: realtime\n`, /scheduling/],
       [`${VALID}colour: blue\n`, /colour/],
       [`${VALID}binaryLimits: { maxInFlight: 0 }\n`, /binaryLimits\.maxInFlight/],
       [`${VALID}binaryLimits: { maxFrameBytes: 16 }\n`, /binaryLimits\.maxFrameBytes/],

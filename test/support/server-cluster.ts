@@ -83,6 +83,11 @@ export class ServerCluster {
     return this.running.has(id);
   }
 
+  /** The process id of node `id`, if it runs. */
+  pid(id: number): number | undefined {
+    return this.running.get(id)?.pid;
+  }
+
   /** kill -9: no clean close, no flush. */
   async kill(id: number): Promise<void> {
     const child = this.running.get(id);
