@@ -30,15 +30,19 @@ export interface VoteResponse {
   granted: boolean;
 }
 
-/** Entries prevIndex+1 .. prevIndex+count of the leader's log (none: a heartbeat). */
-export interface Append {
-  type: typeof MessageType.Append;
+/** What a leader's Append and Commit both say: its log up to prevIndex, and its commit index. */
+interface FromLeader {
   term: number;
   from: number;
   to: number;
   prevIndex: number;
   prevTerm: number;
   commit: number;
+}
+
+/** Entries prevIndex+1 .. prevIndex+count of the leader's log (none: a heartbeat). */
+export interface Append extends FromLeader {
+  type: typeof MessageType.Append;
   count: number;
   /** The entries' terms; filled in by the receiving side from the payloads. */
   terms?: readonly number[];
@@ -67,14 +71,8 @@ export interface AppendResponse {
  * commit that no new entries are going out to carry). Never answered: the leader learns
  * nothing from an answer, and the answers were half the messages a follower sent.
  */
-export interface Commit {
+export interface Commit extends FromLeader {
   type: typeof MessageType.Commit;
-  term: number;
-  from: number;
-  to: number;
-  prevIndex: number;
-  prevTerm: number;
-  commit: number;
 }
 
 export type Message = VoteRequest | VoteResponse | Append | AppendResponse | Commit;
