@@ -55,7 +55,8 @@ export function registerArchiveCommands(program: Command): void {
     .option('--from <index>', 'first index', positive)
     .option('--limit <count>', 'at most this many entries', positive)
     .action((dir: string, options: { from?: number; limit?: number }) => guarded(async () => {
-      const a = await Archive.open({ dir, mode: 'read' });
+      // From an index, the segments before the one holding it are not read at all.
+      const a = await Archive.open({ dir, mode: 'read', from: options.from });
       try {
         let left = options.limit ?? Number.MAX_SAFE_INTEGER;
         for await (const batch of a.replay(options.from ?? a.firstIndex)) {
