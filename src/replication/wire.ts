@@ -51,15 +51,11 @@ export function encodeHead(s: Float64Array, p: number, m: Message): void {
       s[p + 4] = m.granted ? 1 : 0;
       break;
     case MessageType.Append:
-      s[p + 4] = m.prevIndex;
-      s[p + 5] = m.prevTerm;
-      s[p + 6] = m.commit;
-      s[p + 7] = m.count;
-      break;
     case MessageType.Commit:
       s[p + 4] = m.prevIndex;
       s[p + 5] = m.prevTerm;
       s[p + 6] = m.commit;
+      if (m.type === MessageType.Append) s[p + 7] = m.count;
       break;
     case MessageType.AppendResponse:
       s[p + 4] = m.success ? 1 : 0;

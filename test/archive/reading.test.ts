@@ -104,7 +104,8 @@ describe('replay', () => {
     assert.ok(files.length >= 4, `${files.length} segments`);
     // Damage the first segment: a whole open reads it (and the archive ends there, a torn tail
     // in read mode changes nothing), an open from a later segment never does.
-    const first = locationOf(await recordLocations(dir), 2);
+    const locations = await recordLocations(dir);
+    const first = locationOf(locations, 2);
     await flipBit(first.file, first.offset + RECORD_HEADER + 1, 3);
     const whole = await Archive.open({ dir, mode: 'read' });
     assert.equal(whole.lastIndex, 1);
@@ -112,9 +113,9 @@ describe('replay', () => {
     const from = 500;
     const a = await Archive.open({ dir, mode: 'read', from });
     try {
-      const holding = (await recordLocations(dir)).find((l) => l.index === from);
-      assert.ok(holding !== undefined && holding.file !== first.file);
-      assert.equal(a.firstIndex, (await recordLocations(dir)).find((l) => l.file === holding.file)?.index, 'it starts at that segment');
+      const holding = locationOf(locations, from);
+      assert.ok(holding.file !== first.file);
+      assert.equal(a.firstIndex, locations.find((l) => l.file === holding.file)?.index, 'it starts at that segment');
       assert.equal(a.lastIndex, 800);
       assertDeterministic(await readAll(a, from), from, 800, big);
     } finally {

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { it } from 'node:test';
 import { promisify } from 'node:util';
 import { BIN, NODE_V8_FLAGS, nodeProcessArgs } from '../../src/cli/node-process.ts';
 import { ServerCluster } from '../support/server-cluster.ts';
+import { threadSchedules } from '../support/thread-schedules.ts';
 
 const run = promisify(execFile);
 
@@ -54,10 +54,7 @@ it('a running node has every thread in the batch scheduling class (the normal on
   const dir = await mkdtemp(join(tmpdir(), 'bourse-node-sched-'));
   const cluster = await ServerCluster.start({ dir, nodes: 1, fsync: 'always' });
   try {
-    const pid = cluster.pid(1) as number;
-    // After "pid (comm) ": the scheduling policy is field 38 (0 normal, 3 SCHED_BATCH).
-    const policies = readdirSync(`/proc/${pid}/task`)
-      .map((tid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[38]));
+    const policies = [...threadSchedules(cluster.pid(1) as number).values()].map((s) => s.policy);
     assert.ok(policies.length > 1, `${policies.length} threads`);
     const expected = spawnSync('chrt', ['--version']).status === 0 ? 3 : 0;
     assert.deepEqual(policies, policies.map(() => expected));

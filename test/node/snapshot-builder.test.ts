@@ -5,7 +5,6 @@
  * short of it off as that index's.
  */
 import assert from 'node:assert/strict';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/application/engine.ts';
@@ -16,23 +15,8 @@ import { Node } from '../../src/node/node.ts';
 import { buildSnapshot, replayInto } from '../../src/node/snapshot-builder.ts';
 import { readSnapshot } from '../../src/node/snapshot-store.ts';
 import { commandStream } from '../support/command-stream.ts';
-import { recordLocations, segmentFiles } from '../archive/helpers.ts';
+import { flipBit, recordLocations, segmentFiles } from '../archive/helpers.ts';
 import { withTempDir } from './harness.ts';
-
-/** Damages the payload of the archive's second record (in its first segment). */
-async function damageFirstSegment(archiveDir: string): Promise<void> {
-  const record = (await recordLocations(archiveDir))[1];
-  const fh = await open(record.file, 'r+');
-  try {
-    const byte = new Uint8Array(1);
-    const at = record.offset + record.length - 8;
-    await fh.read(byte, 0, 1, at);
-    byte[0] ^= 0x10;
-    await fh.write(byte, 0, 1, at);
-  } finally {
-    await fh.close();
-  }
-}
 
 describe('a snapshot build', () => {
   it('reads only the segments it replays, and a replay short of its target fails', async () => {
@@ -50,10 +34,13 @@ describe('a snapshot build', () => {
       const hash = node.stateHash();
       const target = node.status().lastIndex;
       const archiveDir = join(dir, 'archive');
-      assert.ok((await recordLocations(archiveDir)).find((l) => l.index === base + 1)?.file !== (await segmentFiles(archiveDir))[0],
+      const locations = await recordLocations(archiveDir);
+      assert.ok(locations.find((l) => l.index === base + 1)?.file !== (await segmentFiles(archiveDir))[0],
         'the entries after the snapshot start past the first segment');
 
-      await damageFirstSegment(archiveDir);
+      // Damage the payload of the second record, in the first segment.
+      const second = locations[1];
+      await flipBit(second.file, second.offset + second.length - 8, 4);
       const built = await buildSnapshot({ archiveDir, snapshotDir: join(dir, 'snapshots'), targetIndex: target, keep: 5 });
       assert.equal(built.index, target);
       assert.equal(built.replayed, target - base);

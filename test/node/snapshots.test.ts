@@ -10,7 +10,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeSnapshot, stateHash } from '../../src/application/snapshot.ts';
@@ -18,6 +17,7 @@ import { NodeError } from '../../src/node/errors.ts';
 import { Node, type CommandResult } from '../../src/node/node.ts';
 import { readSnapshot, snapshotName } from '../../src/node/snapshot-store.ts';
 import { commandStream } from '../support/command-stream.ts';
+import { type Schedule, threadSchedules } from '../support/thread-schedules.ts';
 import { RecordingLogger, SMALL_SEGMENT, checkArchiveHolds, prng, replayArchive, snapshotFiles, submitInWindows, withTempDir } from './harness.ts';
 
 /** The `node: snapshot written` lines: index and state hash of every snapshot made. */
@@ -58,22 +58,6 @@ async function checkStartUp(dir: string, hash: string, lastIndex: number, newest
   } finally {
     await node.close();
   }
-}
-
-interface Schedule {
-  /** The scheduling policy: 0 normal, 5 SCHED_IDLE. */
-  policy: number;
-  nice: number;
-}
-
-/** Each of this process's threads (Linux): id -> how it is scheduled. */
-function threadSchedules(): Map<string, Schedule> {
-  return new Map(readdirSync('/proc/self/task').map((tid) => {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    // After "pid (comm) ": state is field 0, nice field 16, policy field 38.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return [tid, { policy: Number(fields[38]), nice: Number(fields[16]) }];
-  }));
 }
 
 /** How the snapshot worker's thread runs: idle class where `chrt` is, else the lowest nice. */
