@@ -28,7 +28,12 @@ export class State {
   readonly products: (Product | undefined)[] = [undefined];
   readonly productsBySymbol = new Map<string, Product>();
   readonly transfers = new Map<number, TransferRecord>();
-  readonly requests = new RecentRequests();
+  /**
+   * Replaced whole, never changed but by apply: a read model that comes to hold a node's state
+   * takes the node's ids over, and gets an empty table when it gives the state back
+   * (node/read-model.ts).
+   */
+  requests = new RecentRequests();
   readonly apiKeys = new ApiKeys();
   nextOrderId = 1;
   nextTradeId = 1;

@@ -6,7 +6,8 @@
  * the same time, to the followers → once stored on a quorum (the commit index) every command's
  * promise resolves with its events and subscribers get the committed entries, in index order.
  * On a follower: entries from the leader are archived and acknowledged once durable; committed
- * ones are applied and published; commands are refused with the leader's address.
+ * ones are applied and published (applied once, through the read model that holds the
+ * follower's state, if one does: read-model.ts); commands are refused with the leader's address.
  *
  * Without a `cluster` option a node is a cluster of one: the same path, electing itself at once.
  *
@@ -26,7 +27,9 @@ import { MetaFile } from '../archive/meta.ts';
 import { syncDir } from '../archive/sync-dir.ts';
 import type { Command } from '../application/commands.ts';
 import { Engine } from '../application/engine.ts';
+import { copyState } from '../application/copy-state.ts';
 import { decodeSnapshot, stateHash } from '../application/snapshot.ts';
+import { RecentRequests } from '../application/requests/recent-requests.ts';
 import { State } from '../application/state.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { Role } from '../replication/raft.ts';
@@ -35,6 +38,7 @@ import { type ClusterOptions, type Member, clusterProblem } from './cluster-conf
 import { CommandQueue } from './command-queue.ts';
 import { EntryCache } from './entry-cache.ts';
 import { type LeaderHint, NodeError } from './errors.ts';
+import type { ReadModel } from './read-model.ts';
 import { Replicator } from './replicator.ts';
 import type { BuildJob, BuildResult } from './snapshot-builder.ts';
 import { newestUsable, replayInto } from './snapshot-builder.ts';
@@ -90,6 +94,14 @@ export type CommandResult = CommittedEntry;
  */
 export type Done = (error: Error | undefined, entry: CommandResult | undefined, command: Command) => void;
 
+/** A read model fed by Node.feed. */
+interface Feed {
+  model: ReadModel;
+  /** Its subscription while entries reach it as a subscriber; none while it holds the node's state. */
+  subscription: Subscription | undefined;
+  closed: boolean;
+}
+
 interface Waiting {
   done: Done;
   command: Command;
@@ -141,6 +153,8 @@ export class Node {
   private lastSnapshot: { index: number; atMs: number };
   private snapshotting: Promise<BuildResult> | undefined;
   private worker: Worker | undefined;
+  /** The read model that holds this node's state, if one does: committed entries are applied through it. */
+  private sharing: Feed | undefined;
 
   private constructor(options: NodeOptions, cluster: ClusterOptions, archive: Archive, engine: Engine, applied: number, snapshotIndex: number) {
     this.observer = options.observer;
@@ -244,6 +258,58 @@ export class Node {
   /** Delivers committed entries from `fromIndex` on (catching up from the archive first). */
   subscribe(fromIndex: number, handler: (entry: CommittedEntry) => void): Subscription {
     return this.subscribers.add(fromIndex, handler);
+  }
+
+  /**
+   * Feeds a read model the committed entries after its last, as `subscribe` does; and once it
+   * has caught up while this node follows, lets it hold this node's state (read-model.ts).
+   */
+  feed(model: ReadModel): Subscription {
+    const feed: Feed = { model, subscription: undefined, closed: false };
+    const first = this.feedFrom(feed, model.lastIndex + 1);
+    return {
+      caughtUp: first.caughtUp,
+      close: () => {
+        feed.closed = true;
+        if (this.sharing === feed) this.unshare();
+        feed.subscription?.close();
+      },
+    };
+  }
+
+  private feedFrom(feed: Feed, fromIndex: number): Subscription {
+    feed.subscription = this.subscribers.add(fromIndex, (entry) => feed.model.apply(entry), () => this.share(feed));
+    return feed.subscription;
+  }
+
+  /**
+   * The model has applied everything committed. A follower's state is that too (it applies
+   * only what is committed): the model's State becomes the engine's, the node's request ids
+   * moved into it, and committed entries reach the model as the node applies them.
+   */
+  private share(feed: Feed): void {
+    const following = !this.replicator.isLeader && !this.leaderReady && this.applied === this.commitIndex;
+    if (!following || this.sharing !== undefined || this.failure !== undefined || this.closing) return;
+    const { model } = feed;
+    model.state.requests = this.engine.state.requests;
+    model.keepsRequests = true;
+    this.engine = new Engine(model.state);
+    feed.subscription?.close();
+    feed.subscription = undefined;
+    this.sharing = feed;
+  }
+
+  /** The state is to run ahead of the commit index (this node leads), or the feed closed: the node takes a copy. */
+  private unshare(): void {
+    const feed = this.sharing;
+    if (feed === undefined) return;
+    const started = performance.now();
+    this.engine = new Engine(copyState(feed.model.state));
+    feed.model.state.requests = new RecentRequests();
+    feed.model.keepsRequests = false;
+    this.sharing = undefined;
+    if (!feed.closed) this.feedFrom(feed, this.applied + 1);
+    this.logger.info({ applied: this.applied, ms: Math.round(performance.now() - started) }, 'node: state copied from the read model');
   }
 
   /** This node's id in its cluster. */
@@ -436,7 +502,9 @@ export class Node {
   private applyCached(batch: EntryBatch, k: number): void {
     if (batch.type(k) !== EntryType.Events) return;
     const from = batch.payloadSlot(k);
-    this.engine.apply(batch.slots, from, from + batch.payloadBytes(k) / 8, batch.timestampUs(k));
+    const to = from + batch.payloadBytes(k) / 8;
+    if (this.sharing === undefined) this.engine.apply(batch.slots, from, to, batch.timestampUs(k));
+    else this.sharing.model.apply(new CommittedEntry(batch.index(k), batch.term(k), batch.timestampUs(k), batch.slots, from, to));
   }
 
   /** Applies entries [from, to] read from the archive; `committed` ones also move the commit index and are published. */
@@ -469,6 +537,7 @@ export class Node {
 
   private onRoleChanged(role: Role, _leaderId: number, term: number): void {
     if (role === Role.Leader) {
+      this.unshare();
       // Entries of earlier terms after the commit index will commit with this term's no-op
       // (the last entry now): the state must include them before new commands run on it, and
       // the no-op must be in the archive before new entries follow it.

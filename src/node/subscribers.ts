@@ -51,6 +51,7 @@ interface Subscriber {
   next: number;
   closed: boolean;
   handler: (entry: CommittedEntry) => void;
+  onLive: (() => void) | undefined;
 }
 
 export class Subscribers {
@@ -63,8 +64,9 @@ export class Subscribers {
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  add(fromIndex: number, handler: (entry: CommittedEntry) => void): Subscription {
-    const s: Subscriber = { next: Math.max(1, fromIndex), closed: false, handler };
+  /** `onLive` is called each time the subscriber has read everything committed and commits start to reach it directly. */
+  add(fromIndex: number, handler: (entry: CommittedEntry) => void, onLive?: () => void): Subscription {
+    const s: Subscriber = { next: Math.max(1, fromIndex), closed: false, handler, onLive };
     const caughtUp = this.catchUp(s).catch((error: unknown) => this.drop(s, error));
     return {
       caughtUp,
@@ -92,6 +94,7 @@ export class Subscribers {
     // Nothing committed is left to read: from here on, commits reach it directly.
     if (!s.closed) {
       this.live.add(s);
+      s.onLive?.();
     }
   }
 

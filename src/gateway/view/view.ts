@@ -6,7 +6,8 @@
  * A view keeps its own application State and applies each event to it with the application's
  * own `apply`, so its balances, open orders, books and products are the engine's to the unit by
  * construction, and it is derivable by replaying the log from index 1 like any engine. Only the
- * recent request ids, which serve deciding alone, it does not keep. On top
+ * recent request ids, which serve deciding alone, it does not keep — but while it holds a
+ * follower's state, which the follower decides with once it leads (node/read-model.ts). On top
  * of that State it keeps what reads and pushes need, each bounded (limits.ts): per product an L2
  * change count (seq), recent trades and a rolling volume; recent fills; recently ended orders;
  * listeners of L2 changes, trades, and each account's private updates.
@@ -83,6 +84,8 @@ export class View {
   private readonly tradeUpdates: PublicTrade[] = [];
   /** Set while an entry is half applied: a failure there leaves the view unusable. */
   private applying = false;
+  /** Request ids are applied too: the view holds a follower's state (node/read-model.ts). */
+  keepsRequests = false;
 
   constructor(options: ViewOptions = {}) {
     const limits = { ...VIEW_LIMITS, ...options.limits };
@@ -98,9 +101,12 @@ export class View {
     this.accounts = new AccountStream(new Listeners('view: account listeners', limits.listeners, logger));
   }
 
-  /** Feeds the view from `node`'s committed entries, from the first it has not applied (catching up from the archive). */
-  follow(node: Pick<Node, 'subscribe'>): Subscription {
-    return node.subscribe(this.lastIndex + 1, (entry) => this.apply(entry));
+  /**
+   * Feeds the view from `node`'s committed entries, from the first it has not applied (catching
+   * up from the archive); on a follower the view then holds the node's state (node/read-model.ts).
+   */
+  follow(node: Pick<Node, 'feed'>): Subscription {
+    return node.feed(this);
   }
 
   /** Applies a committed entry; entries come in index order (no-ops, which have no events, may be skipped). */
@@ -145,8 +151,8 @@ export class View {
       case Deposited:
       case Withdrawn: return this.transferred(s, p, end);
       case ProductCreated: return this.productCreated(s, p, end);
-      case RequestRecorded: return this.requested(s, p, F.RequestRecorded);
-      case RequestDuplicate: return this.requested(s, p, F.RequestDuplicate);
+      case RequestRecorded: return this.requested(s, p, end, F.RequestRecorded);
+      case RequestDuplicate: return this.requested(s, p, end, F.RequestDuplicate);
       // Reference data, API keys, duplicate transfers, and any event this view does not project.
       default: return this.applyEvent(s, p, end);
     }
@@ -284,11 +290,12 @@ export class View {
   }
 
   /**
-   * The view's State remembers no request ids: it never decides, and their index, touched at
+   * The view's own State remembers no request ids: it never decides, and their index, touched at
    * random, cost each node as much again as the rest of an order's apply. (A RequestDuplicate
    * changes no state at all.)
    */
-  private requested(s: Float64Array, p: number, f: typeof F.RequestRecorded): void {
+  private requested(s: Float64Array, p: number, end: number, f: typeof F.RequestRecorded): void {
+    if (this.keepsRequests) this.applyEvent(s, p, end);
     this.request = s[p + f.request];
     this.requestAccount = s[p + f.account];
   }

@@ -1,0 +1,126 @@
+/**
+ * A follower's view holds the follower's state (node/read-model.ts), in a cluster of three real
+ * Servers in this process, on loopback: a follower applies each committed entry once, through its
+ * view, and its state stays the leader's, request ids included; the follower that comes to lead
+ * takes a copy, so that its state may run ahead while its view stays at the commit index; a
+ * follower whose view stops takes a copy too.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stateHash } from '../../src/application/snapshot.ts';
+import type { Member } from '../../src/node/cluster-config.ts';
+import type { CommandResult } from '../../src/node/node.ts';
+import { Server } from '../../src/node/server.ts';
+import { ADMIN_KEY, KEY_SECRET } from '../gateway/support.ts';
+import { freePort } from '../support/process-cluster.ts';
+import { commandStream } from '../support/command-stream.ts';
+
+const HOST = '127.0.0.1';
+const NO_REQUESTS = { requests: false };
+
+let dir: string;
+const servers = new Map<number, Server>();
+
+async function until(ok: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The leader, once every running node knows it. */
+async function agreedLeader(): Promise<Server> {
+  let leader: Server | undefined;
+  await until(() => {
+    leader = [...servers.values()].find((s) => s.node.isLeader);
+    return leader !== undefined && [...servers.values()].every((s) => s.node.status().leaderId === leader?.node.nodeId);
+  }, 'a leader is elected and known');
+  return leader as Server;
+}
+
+function followers(leader: Server): Server[] {
+  return [...servers.values()].filter((s) => s !== leader);
+}
+
+/** Every running node has applied what the leader committed. */
+async function settled(leader: Server): Promise<void> {
+  const commit = leader.node.status().commitIndex;
+  await until(() => [...servers.values()].every((s) => s.node.status().applied >= commit), 'every node applied the commits');
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bourse-shared-state-'));
+  const members: Member[] = [];
+  for (let id = 1; id <= 3; id++) members.push({ id, host: HOST, peerPort: await freePort(), httpPort: await freePort() });
+  await Promise.all(members.map(async (m) => {
+    servers.set(m.id, await Server.start({
+      dataDir: join(dir, `node-${m.id}`), fsync: 'never', adminKey: ADMIN_KEY, keySecret: KEY_SECRET,
+      http: { host: HOST, port: m.httpPort as number },
+      // Slow elections: a test machine under load does not depose a leader in the middle of a test.
+      cluster: { clusterId: 'shared-test', nodeId: m.id, members, secret: 'a cluster secret for tests only', electionTimeoutMs: [1_000, 2_000], heartbeatMs: 100 },
+    }));
+  }));
+});
+
+after(async () => {
+  await Promise.all([...servers.values()].map((s) => s.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("a follower's view holds its state", () => {
+  const commands = commandStream(7, 400);
+  const results: CommandResult[] = [];
+
+  it("each follower's view holds the follower's state, which is the leader's, request ids included", async () => {
+    const leader = await agreedLeader();
+    results.push(...await Promise.all(commands.map((c) => leader.node.submit(c))));
+    await settled(leader);
+    assert.notEqual(leader.view.state, leader.node.state, "the leader's state runs ahead of its view's");
+    const hash = leader.node.stateHash();
+    for (const f of followers(leader)) {
+      assert.equal(f.view.state, f.node.state, `node ${f.node.nodeId}: one state`);
+      assert.equal(f.node.stateHash(), hash, `node ${f.node.nodeId}: the leader's state`);
+      assert.ok(f.node.state.requests.size > 0, 'request ids applied through the view');
+    }
+    assert.equal(leader.view.state.requests.size, 0, "the leader's view keeps no request ids");
+    assert.equal(stateHash(leader.view.state, NO_REQUESTS), stateHash(leader.node.state, NO_REQUESTS));
+  });
+
+  it('the follower that comes to lead copies the state: a retried request id gets its first outcome, its view follows the commits', async () => {
+    const old = await agreedLeader();
+    await old.close();
+    servers.delete(old.node.nodeId);
+    const leader = await agreedLeader();
+    assert.notEqual(leader.view.state, leader.node.state, 'the new leader has a state of its own');
+    assert.equal(leader.view.state.requests.size, 0, 'and its view no request ids');
+    const other = followers(leader)[0];
+    assert.equal(other.view.state, other.node.state, 'the other follower still shares');
+
+    const k = commands.findIndex((c) => 'request' in c && c.request > 0 && c.type === 'PlaceOrder');
+    const first = results[k].events.find((e) => e.type === 'RequestRecorded');
+    assert.ok(first !== undefined && first.type === 'RequestRecorded');
+    const retry = await leader.node.submit(commands[k]);
+    assert.deepEqual(retry.events, [{ ...first, type: 'RequestDuplicate' }]);
+
+    // Commands made against another history: they run (or are refused) all the same.
+    for (const c of commandStream(8, 50).slice(-50)) await leader.node.submit(c);
+    await settled(leader);
+    assert.equal(stateHash(leader.view.state, NO_REQUESTS), stateHash(leader.node.state, NO_REQUESTS), 'the view is at the commit index');
+    assert.equal(other.node.stateHash(), leader.node.stateHash(), "the follower's state is the new leader's");
+  });
+
+  it('a follower whose view stops following takes a copy of the state, and keeps its request ids', async () => {
+    const leader = await agreedLeader();
+    const follower = followers(leader)[0];
+    const hash = follower.node.stateHash();
+    await follower.close();
+    servers.delete(follower.node.nodeId);
+    assert.notEqual(follower.view.state, follower.node.state);
+    assert.equal(follower.node.stateHash(), hash, 'the same state, request ids included');
+    assert.equal(follower.view.state.requests.size, 0);
+  });
+});
