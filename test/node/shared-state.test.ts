@@ -15,7 +15,7 @@ import type { Member } from '../../src/node/cluster-config.ts';
 import type { CommandResult } from '../../src/node/node.ts';
 import { Server } from '../../src/node/server.ts';
 import { ADMIN_KEY, KEY_SECRET } from '../gateway/support.ts';
-import { freePort } from '../support/process-cluster.ts';
+import { freePorts } from '../support/process-cluster.ts';
 import { commandStream } from '../support/command-stream.ts';
 
 const HOST = '127.0.0.1';
@@ -55,7 +55,8 @@ async function settled(leader: Server): Promise<void> {
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bourse-shared-state-'));
   const members: Member[] = [];
-  for (let id = 1; id <= 3; id++) members.push({ id, host: HOST, peerPort: await freePort(), httpPort: await freePort() });
+  const ports = await freePorts(6);
+  for (let id = 1; id <= 3; id++) members.push({ id, host: HOST, peerPort: ports[2 * id - 2], httpPort: ports[2 * id - 1] });
   await Promise.all(members.map(async (m) => {
     servers.set(m.id, await Server.start({
       dataDir: join(dir, `node-${m.id}`), fsync: 'never', adminKey: ADMIN_KEY, keySecret: KEY_SECRET,

@@ -11,7 +11,7 @@ import type { Command } from '../../src/application/commands.ts';
 import type { Member } from '../../src/node/cluster-config.ts';
 import { Node } from '../../src/node/node.ts';
 import { withTempDir } from '../node/harness.ts';
-import { freePort } from '../support/process-cluster.ts';
+import { freePorts } from '../support/process-cluster.ts';
 
 const deposit = (transfer: number): Command => ({ type: 'Deposit', transfer, account: 1, asset: 1, amount: 1 });
 
@@ -26,7 +26,8 @@ async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promi
 it('a new leader publishes the entries of an earlier term it commits, once each, in order, after they commit', async () => {
   await withTempDir(async (dir) => {
     const members: Member[] = [];
-    for (let id = 1; id <= 3; id++) members.push({ id, host: '127.0.0.1', peerPort: await freePort() });
+    const ports = await freePorts(3);
+    for (let id = 1; id <= 3; id++) members.push({ id, host: '127.0.0.1', peerPort: ports[id - 1] });
     const open = (id: number): Promise<Node> => Node.open({ dataDir: `${dir}/node-${id}`, fsync: 'always',
       cluster: { clusterId: 'earlier-term', nodeId: id, members, secret: 'a test secret of enough length' } });
     const nodes = await Promise.all([1, 2, 3].map(open));

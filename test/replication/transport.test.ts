@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Logger } from '../../src/log.ts';
 import { type PeerAddress, PeerTransport } from '../../src/replication/transport.ts';
-import { freePort } from '../support/process-cluster.ts';
+import { freePort, freePorts } from '../support/process-cluster.ts';
 
 const SECRET = 'a shared secret of enough length';
 
@@ -51,7 +51,8 @@ async function until(condition: () => boolean, ms = 5_000): Promise<void> {
 
 async function addresses(n: number): Promise<PeerAddress[]> {
   const list: PeerAddress[] = [];
-  for (let id = 1; id <= n; id++) list.push({ id, host: '127.0.0.1', port: await freePort() });
+  const ports = await freePorts(n);
+  for (let id = 1; id <= n; id++) list.push({ id, host: '127.0.0.1', port: ports[id - 1] });
   return list;
 }
 

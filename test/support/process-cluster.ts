@@ -3,24 +3,49 @@
  * tests and benchmarks: start, request, kill -9, restart, find the leader, stop.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createServer } from 'node:net';
+import { type AddressInfo, type Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Member } from '../../src/node/cluster-config.ts';
 import type { ProcessConfig, Reply, Request } from './node-process.ts';
 
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
+/**
+ * `count` distinct ports free on 127.0.0.1 right now. All are held open until the last is
+ * picked: one closed before the next was picked could come back as the next, and two nodes of
+ * one cluster given the same port left one of them unable to start.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const held: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      held.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+    }
+    return held.map((server) => (server.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
 /** A port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0];
+}
+
+/**
+ * Starts every node; if one does not start, stops the others before throwing its error, so
+ * that no process outlives a cluster that never was.
+ */
+export async function startAll(ids: readonly number[], start: (id: number) => Promise<void>, stop: () => Promise<void>): Promise<void> {
+  const failed = (await Promise.allSettled(ids.map(start))).find((r) => r.status === 'rejected');
+  if (failed === undefined) return;
+  await stop();
+  throw failed.reason;
 }
 
 /** Stops child processes: SIGTERM (a clean close) when `graceful`, else kill -9; resolves once all exited. */
@@ -58,8 +83,9 @@ export class ProcessCluster {
 
   static async start(settings: ClusterSettings): Promise<ProcessCluster> {
     const c = new ProcessCluster(settings);
-    for (let id = 1; id <= settings.nodes; id++) c.members.push({ id, host: '127.0.0.1', peerPort: await freePort() });
-    await Promise.all(c.members.map((m) => c.startNode(m.id)));
+    const ports = await freePorts(settings.nodes);
+    for (let id = 1; id <= settings.nodes; id++) c.members.push({ id, host: '127.0.0.1', peerPort: ports[id - 1] });
+    await startAll(c.members.map((m) => m.id), (id) => c.startNode(id), () => c.stop());
     return c;
   }
 

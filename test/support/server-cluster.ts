@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeProcessArgs } from '../../src/cli/node-process.ts';
 import { RestClient } from '../../src/client/rest-client.ts';
-import { freePort, stopProcesses } from './process-cluster.ts';
+import { freePorts, startAll, stopProcesses } from './process-cluster.ts';
 
 export const CLUSTER_SECRET = 'cluster-secret-for-tests-only';
 export const ADMIN_KEY = 'admin-key-for-tests-only';
@@ -42,10 +42,12 @@ export class ServerCluster {
 
   static async start(settings: ServerClusterSettings): Promise<ServerCluster> {
     const cluster = new ServerCluster(settings);
+    const ports = await freePorts(3 * settings.nodes);
     for (let id = 1; id <= settings.nodes; id++) {
-      cluster.members.push({ id, host: '127.0.0.1', peerPort: await freePort(), httpPort: await freePort(), binaryPort: await freePort() });
+      const [peerPort, httpPort, binaryPort] = ports.slice(3 * (id - 1), 3 * id);
+      cluster.members.push({ id, host: '127.0.0.1', peerPort, httpPort, binaryPort });
     }
-    await Promise.all(cluster.members.map((m) => cluster.startNode(m.id)));
+    await startAll(cluster.members.map((m) => m.id), (id) => cluster.startNode(id), () => cluster.stop());
     return cluster;
   }
 

@@ -13,7 +13,7 @@ import { RestClient } from '../../../src/client/rest-client.ts';
 import { PROTOCOL_VERSION, ReportKind } from '../../../src/gateway/binary/messages.ts';
 import type { Member } from '../../../src/node/cluster-config.ts';
 import { Server } from '../../../src/node/server.ts';
-import { freePort } from '../../support/process-cluster.ts';
+import { freePorts } from '../../support/process-cluster.ts';
 import { ADMIN_KEY, KEY_SECRET, expectStatus } from '../support.ts';
 import { TestClient, place } from './client.ts';
 
@@ -43,8 +43,10 @@ async function agreedLeader(): Promise<number> {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bourse-binary-cluster-'));
+  const ports = await freePorts(9);
   for (let id = 1; id <= 3; id++) {
-    members.push({ id, host: HOST, peerPort: await freePort(), httpPort: await freePort(), binaryPort: await freePort() });
+    const [peerPort, httpPort, binaryPort] = ports.slice(3 * (id - 1), 3 * id);
+    members.push({ id, host: HOST, peerPort, httpPort, binaryPort });
   }
   await Promise.all(members.map(async (m) => {
     servers.set(m.id, await Server.start({
