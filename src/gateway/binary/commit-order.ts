@@ -43,44 +43,49 @@ export interface ReportSink {
 }
 
 export class CommitOrder {
-  /** The account's updates not handed out yet, in commit order: those of the entries of one turn. */
+  /**
+   * The account's updates not handed out yet, in commit order (those of the entries of one
+   * turn): updates[0, updateCount). Both arrays keep their size from drain to drain: shortened,
+   * they gave back their storage and took new as they filled again.
+   */
   private readonly updates: AccountUpdate[] = [];
-  /** Answers not handed out yet, in commit order; at most the session's requests in flight. */
+  private updateCount = 0;
+  /** Answers not handed out yet, in commit order: answers[answersHead, answerCount), at most the session's requests in flight. */
   private readonly answers: Answer[] = [];
   private answersHead = 0;
+  private answerCount = 0;
   /** Entries up to here have been handed out. */
   private drainedIndex = 0;
   private readonly reports = new ReportList();
 
   /** An update of the account from the view (balances have no report: the view gives none). */
   onUpdate(update: AccountUpdate): void {
-    this.updates.push(update);
+    this.updates[this.updateCount++] = update;
   }
 
   /** A request of the connection committed. */
   onAnswer(answer: Answer): void {
     assert(answer.entryIndex > this.drainedIndex, 'an answer arrives before its entry is handed out');
-    const previous = this.answers.at(-1);
-    assert(previous === undefined || previous.entryIndex < answer.entryIndex, 'answers arrive in commit order');
-    this.answers.push(answer);
+    assert(this.answerCount === 0 || this.answers[this.answerCount - 1].entryIndex < answer.entryIndex, 'answers arrive in commit order');
+    this.answers[this.answerCount++] = answer;
   }
 
   /** Answers wait for the view to reach their entries. */
   get waiting(): boolean {
-    return this.answersHead < this.answers.length;
+    return this.answersHead < this.answerCount;
   }
 
   /** Hands out the reports of every entry up to `horizon` (the view's last entry), in entry order. */
   drain(horizon: number, unitsOf: UnitsOf, sink: ReportSink): void {
-    const { updates, answers } = this;
+    const { updates, answers, updateCount } = this;
     let u = 0;
     // Bounded: each pass consumes an answer or at least one update.
     for (;;) {
-      const answer = this.answersHead < answers.length ? answers[this.answersHead] : undefined;
-      const entry = Math.min(answer?.entryIndex ?? Infinity, u < updates.length ? updates[u].entryIndex : Infinity);
+      const answer = this.answersHead < this.answerCount ? answers[this.answersHead] : undefined;
+      const entry = Math.min(answer?.entryIndex ?? Infinity, u < updateCount ? updates[u].entryIndex : Infinity);
       if (entry > horizon) break;
       let end = u;
-      while (end < updates.length && updates[end].entryIndex === entry) end++;
+      while (end < updateCount && updates[end].entryIndex === entry) end++;
       const tag = end > u ? updates[u].request : 0;
       if (end > u && tag === 0) {
         this.reports.clear();
@@ -96,10 +101,10 @@ export class CommitOrder {
     }
     this.drainedIndex = Math.max(this.drainedIndex, horizon);
     // The rest move to the front in place (a splice would make an array of the removed).
-    updates.copyWithin(0, u);
-    updates.length -= u;
-    if (this.answersHead === answers.length) {
-      answers.length = 0;
+    updates.copyWithin(0, u, updateCount);
+    this.updateCount = updateCount - u;
+    if (this.answersHead === this.answerCount) {
+      this.answerCount = 0;
       this.answersHead = 0;
     }
   }

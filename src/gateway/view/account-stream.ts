@@ -13,7 +13,12 @@ import type { AccountUpdate } from './updates.ts';
 const ASSET_KEYS = LIMITS.assets + 1;
 
 export class AccountStream {
+  /**
+   * The entry's updates are pending[0, pendingCount): the array is kept at its size from entry
+   * to entry (emptying it gave back its storage, and the next entry's first update took new).
+   */
   private readonly pending: AccountUpdate[] = [];
+  private pendingCount = 0;
   /** The (account, asset) keys of balances the entry changed, in first-change order. */
   private readonly balances = new Set<number>();
   /**
@@ -48,7 +53,7 @@ export class AccountStream {
 
   /** An update of an account that listens (the caller checked: the update is made only then). */
   push(update: AccountUpdate): void {
-    this.pending.push(update);
+    this.pending[this.pendingCount++] = update;
   }
 
   balanceChanged(account: number, asset: number): void {
@@ -58,20 +63,26 @@ export class AccountStream {
   /** Ends the entry: its balance updates, its request id (0: none) on its sender's updates, delivery. */
   finish(entryIndex: number, timestampUs: number, accounts: Accounts, request: number, requestAccount: number): void {
     const pending = this.pending;
-    if (pending.length === 0 && this.balances.size === 0) return;
+    if (this.pendingCount === 0 && this.balances.size === 0) return;
+    // Iterating a Set makes an iterator, even an empty Set's.
+    if (this.balances.size > 0) this.balanceUpdates(entryIndex, timestampUs, accounts);
+    const count = this.pendingCount;
+    if (request !== 0) {
+      for (let i = 0; i < count; i++) if (pending[i].account === requestAccount) pending[i].request = request;
+    }
+    // Bounded by the updates of one entry.
+    for (let i = 0; i < count; i++) this.listeners.deliver(pending[i].account, pending[i], entryIndex);
+    this.pendingCount = 0;
+  }
+
+  private balanceUpdates(entryIndex: number, timestampUs: number, accounts: Accounts): void {
     for (const key of this.balances) {
       const account = Math.floor(key / ASSET_KEYS);
       const asset = key - account * ASSET_KEYS;
       const at = account * accounts.stride + asset;
-      pending.push({ kind: 'balance', entryIndex, timestampUs, account, request: 0, asset,
+      this.push({ kind: 'balance', entryIndex, timestampUs, account, request: 0, asset,
         available: accounts.available[at], held: accounts.held[at] });
     }
     this.balances.clear();
-    if (request !== 0) {
-      for (const u of pending) if (u.account === requestAccount) u.request = request;
-    }
-    // Bounded by the updates of one entry.
-    for (const u of pending) this.listeners.deliver(u.account, u, entryIndex);
-    pending.length = 0;
   }
 }

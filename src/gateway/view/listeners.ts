@@ -9,10 +9,18 @@ interface Registration<T> {
   fn: (update: T) => void;
   /** The first entry it hears of: one added while an entry is being delivered hears none of it. */
   fromIndex: number;
+  removed: boolean;
 }
 
 export class Listeners<T> {
-  private readonly byKey = new Map<number, Set<Registration<T>>>();
+  /**
+   * Per key, its registrations in an array that a delivery walks by index: a Set's iterator
+   * was an object per update delivered. A registration removed during a delivery is flagged
+   * (it is called no more) and leaves the array once the delivery ends.
+   */
+  private readonly byKey = new Map<number, Registration<T>[]>();
+  private delivering = 0;
+  private readonly removedMeanwhile: { key: number; r: Registration<T> }[] = [];
   count = 0;
 
   constructor(
@@ -25,10 +33,10 @@ export class Listeners<T> {
   add(key: number, fn: (update: T) => void, fromIndex: number): () => void {
     if (!Number.isSafeInteger(key) || key < 0) throw new RangeError(`${this.what}: ${key} is no product or account id`);
     if (this.count >= this.limit) throw new RangeError(`${this.what}: at most ${this.limit} listeners`);
-    const r: Registration<T> = { fn, fromIndex };
-    let set = this.byKey.get(key);
-    if (set === undefined) this.byKey.set(key, (set = new Set()));
-    set.add(r);
+    const r: Registration<T> = { fn, fromIndex, removed: false };
+    const list = this.byKey.get(key);
+    if (list === undefined) this.byKey.set(key, [r]);
+    else list.push(r);
     this.count++;
     return () => this.remove(key, r);
   }
@@ -38,10 +46,13 @@ export class Listeners<T> {
   }
 
   deliver(key: number, update: T, entryIndex: number): void {
-    const set = this.byKey.get(key);
-    if (set === undefined) return;
-    for (const r of set) {
-      if (entryIndex < r.fromIndex) continue;
+    const list = this.byKey.get(key);
+    if (list === undefined) return;
+    this.delivering++;
+    // Bounded by the key's listeners (one added now is past the length or not yet due: fromIndex).
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i];
+      if (r.removed || entryIndex < r.fromIndex) continue;
       try {
         r.fn(update);
       } catch (error) {
@@ -49,12 +60,25 @@ export class Listeners<T> {
         this.logger.error({ key, error: String(error) }, `${this.what}: a listener failed; it is removed`);
       }
     }
+    if (--this.delivering === 0 && this.removedMeanwhile.length > 0) {
+      for (const { key: k, r } of this.removedMeanwhile) this.drop(k, r);
+      this.removedMeanwhile.length = 0;
+    }
   }
 
   private remove(key: number, r: Registration<T>): void {
-    const set = this.byKey.get(key);
-    if (set === undefined || !set.delete(r)) return;
+    if (r.removed) return;
+    r.removed = true;
     this.count--;
-    if (set.size === 0) this.byKey.delete(key);
+    if (this.delivering > 0) this.removedMeanwhile.push({ key, r });
+    else this.drop(key, r);
+  }
+
+  private drop(key: number, r: Registration<T>): void {
+    const list = this.byKey.get(key);
+    if (list === undefined) return;
+    const at = list.indexOf(r);
+    if (at !== -1) list.splice(at, 1);
+    if (list.length === 0) this.byKey.delete(key);
   }
 }
