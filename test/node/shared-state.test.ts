@@ -61,6 +61,8 @@ before(async () => {
     servers.set(m.id, await Server.start({
       dataDir: join(dir, `node-${m.id}`), fsync: 'never', adminKey: ADMIN_KEY, keySecret: KEY_SECRET,
       http: { host: HOST, port: m.httpPort as number },
+      // A cache smaller than a turn's entries: a follower may apply (through its view) entries it reads back from the archive.
+      cacheEntries: 64,
       // Slow elections: a test machine under load does not depose a leader in the middle of a test.
       cluster: { clusterId: 'shared-test', nodeId: m.id, members, secret: 'a cluster secret for tests only', electionTimeoutMs: [1_000, 2_000], heartbeatMs: 100 },
     }));
