@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { RestCredentials } from '../../src/client/rest-client.ts';
 import { signRequest } from '../../src/gateway/auth/request-signature.ts';
 import { type Market, expectStatus, limitOrder, startMarket } from './support.ts';
+import { until } from '../support/until.ts';
 
 type Message = Record<string, unknown>;
 
@@ -94,15 +95,6 @@ class Client {
 
 function login(key: RestCredentials, timestampMs = Date.now(), secret = key.secret): Message {
   return { op: 'login', keyId: key.keyId, timestampMs, signature: signRequest(Buffer.from(secret, 'hex'), timestampMs, 'GET', '/v1/ws', '') };
-}
-
-/** Waits for a condition the server reaches on its own (a close handled, listeners removed). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`never: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -364,7 +356,7 @@ describe('WebSocket gateway', { timeout: 60_000 }, () => {
     for (let i = 0; i < 300; i++) flood.send({ op: 'ping' });
     // Stop reading: the client does not see the close, and keeps sending (as a misbehaving client may).
     socketOf(flood.ws).pause();
-    await until(() => view.listenerCounts.book === before.book, 'the flooding session ends');
+    await until(() => view.listenerCounts.book === before.book, 'the flooding session ends', 20_000);
     await sleep(200); // The rate limit refills: a message now would pass it.
     const handled = new Promise((resolve) => server.once('message', resolve));
     flood.send({ op: 'subscribe', channel: 'trades', symbol: 'BTC-USD' });
@@ -461,7 +453,7 @@ describe('WebSocket gateway: connection cap', { timeout: 60_000 }, () => {
     assert.match(refused.reason, /at most 2 connections/);
     for (const c of [first, second]) await c.ask({ op: 'ping' }, 'pong');
     await first.close();
-    await until(() => m.server.http.websocketServer.clients.size === 1, 'the server sees the close');
+    await until(() => m.server.http.websocketServer.clients.size === 1, 'the server sees the close', 20_000);
     const again = await Client.open(m);
     await again.ask({ op: 'ping' }, 'pong');
     const over = await Client.open(m);

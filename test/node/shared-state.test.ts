@@ -6,72 +6,35 @@
  * follower whose view stops takes a copy too.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stateHash } from '../../src/application/snapshot.ts';
-import type { Member } from '../../src/node/cluster-config.ts';
 import type { CommandResult } from '../../src/node/node.ts';
-import { Server } from '../../src/node/server.ts';
-import { ADMIN_KEY, KEY_SECRET } from '../gateway/support.ts';
-import { freePorts } from '../support/process-cluster.ts';
+import type { Server } from '../../src/node/server.ts';
 import { commandStream } from '../support/command-stream.ts';
+import { InProcessServers } from '../support/in-process-servers.ts';
+import { until } from '../support/until.ts';
 
-const HOST = '127.0.0.1';
 const NO_REQUESTS = { requests: false };
 
-let dir: string;
-const servers = new Map<number, Server>();
-
-async function until(ok: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** The leader, once every running node knows it. */
-async function agreedLeader(): Promise<Server> {
-  let leader: Server | undefined;
-  await until(() => {
-    leader = [...servers.values()].find((s) => s.node.isLeader);
-    return leader !== undefined && [...servers.values()].every((s) => s.node.status().leaderId === leader?.node.nodeId);
-  }, 'a leader is elected and known');
-  return leader as Server;
-}
+let cluster: InProcessServers;
 
 function followers(leader: Server): Server[] {
-  return [...servers.values()].filter((s) => s !== leader);
+  return [...cluster.servers.values()].filter((s) => s !== leader);
 }
 
 /** Every running node has applied what the leader committed. */
 async function settled(leader: Server): Promise<void> {
   const commit = leader.node.status().commitIndex;
-  await until(() => [...servers.values()].every((s) => s.node.status().applied >= commit), 'every node applied the commits');
+  await until(() => [...cluster.servers.values()].every((s) => s.node.status().applied >= commit), 'every node applied the commits', 15_000);
 }
 
+// A cache smaller than a turn's entries: a follower may apply (through its view) entries it reads back from the archive.
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'bourse-shared-state-'));
-  const members: Member[] = [];
-  const ports = await freePorts(6);
-  for (let id = 1; id <= 3; id++) members.push({ id, host: HOST, peerPort: ports[2 * id - 2], httpPort: ports[2 * id - 1] });
-  await Promise.all(members.map(async (m) => {
-    servers.set(m.id, await Server.start({
-      dataDir: join(dir, `node-${m.id}`), fsync: 'never', adminKey: ADMIN_KEY, keySecret: KEY_SECRET,
-      http: { host: HOST, port: m.httpPort as number },
-      // A cache smaller than a turn's entries: a follower may apply (through its view) entries it reads back from the archive.
-      cacheEntries: 64,
-      // Slow elections: a test machine under load does not depose a leader in the middle of a test.
-      cluster: { clusterId: 'shared-test', nodeId: m.id, members, secret: 'a cluster secret for tests only', electionTimeoutMs: [1_000, 2_000], heartbeatMs: 100 },
-    }));
-  }));
+  cluster = await InProcessServers.start('shared-test', { cacheEntries: 64 });
 });
 
 after(async () => {
-  await Promise.all([...servers.values()].map((s) => s.close()));
-  await rm(dir, { recursive: true, force: true });
+  await cluster.closeAll();
 });
 
 describe("a follower's view holds its state", () => {
@@ -79,7 +42,7 @@ describe("a follower's view holds its state", () => {
   const results: CommandResult[] = [];
 
   it("each follower's view holds the follower's state, which is the leader's, request ids included", async () => {
-    const leader = await agreedLeader();
+    const leader = await cluster.leader();
     results.push(...await Promise.all(commands.map((c) => leader.node.submit(c))));
     await settled(leader);
     assert.notEqual(leader.view.state, leader.node.state, "the leader's state runs ahead of its view's");
@@ -94,10 +57,9 @@ describe("a follower's view holds its state", () => {
   });
 
   it('the follower that comes to lead copies the state: a retried request id gets its first outcome, its view follows the commits', async () => {
-    const old = await agreedLeader();
-    await old.close();
-    servers.delete(old.node.nodeId);
-    const leader = await agreedLeader();
+    const old = await cluster.leader();
+    await cluster.close(old.node.nodeId);
+    const leader = await cluster.leader();
     assert.notEqual(leader.view.state, leader.node.state, 'the new leader has a state of its own');
     assert.equal(leader.view.state.requests.size, 0, 'and its view no request ids');
     const other = followers(leader)[0];
@@ -117,11 +79,10 @@ describe("a follower's view holds its state", () => {
   });
 
   it('a follower whose view stops following takes a copy of the state, and keeps its request ids', async () => {
-    const leader = await agreedLeader();
+    const leader = await cluster.leader();
     const follower = followers(leader)[0];
     const hash = follower.node.stateHash();
-    await follower.close();
-    servers.delete(follower.node.nodeId);
+    await cluster.close(follower.node.nodeId);
     assert.notEqual(follower.view.state, follower.node.state);
     assert.equal(follower.node.stateHash(), hash, 'the same state, request ids included');
     assert.equal(follower.view.state.requests.size, 0);

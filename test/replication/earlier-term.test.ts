@@ -12,16 +12,9 @@ import type { Member } from '../../src/node/cluster-config.ts';
 import { Node } from '../../src/node/node.ts';
 import { withTempDir } from '../node/harness.ts';
 import { freePorts } from '../support/process-cluster.ts';
+import { until } from '../support/until.ts';
 
 const deposit = (transfer: number): Command => ({ type: 'Deposit', transfer, account: 1, asset: 1, amount: 1 });
-
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 it('a new leader publishes the entries of an earlier term it commits, once each, in order, after they commit', async () => {
   await withTempDir(async (dir) => {
@@ -31,7 +24,7 @@ it('a new leader publishes the entries of an earlier term it commits, once each,
     const open = (id: number): Promise<Node> => Node.open({ dataDir: `${dir}/node-${id}`, fsync: 'always',
       cluster: { clusterId: 'earlier-term', nodeId: id, members, secret: 'a test secret of enough length' } });
     const nodes = await Promise.all([1, 2, 3].map(open));
-    await until('a leader is elected', () => nodes.some((n) => n.isLeader));
+    await until(() => nodes.some((n) => n.isLeader), 'a leader is elected');
     const leader = nodes.find((n) => n.isLeader) as Node;
     const leaderId = nodes.indexOf(leader) + 1;
     for (const c of [{ type: 'CreateAsset', code: 'COIN', scale: 0 }, { type: 'CreateAccount' }, deposit(1)] as Command[]) await leader.submit(c);
@@ -41,7 +34,7 @@ it('a new leader publishes the entries of an earlier term it commits, once each,
     const [other, third] = nodes.filter((n) => n !== leader);
     await Promise.all([other.close(), third.close()]);
     const cutOff = [2, 3, 4, 5, 6].map((t) => leader.submit(deposit(t)).then(() => 'committed', (e: Error) => e.message));
-    await until('the five are in its archive', () => leader.status().archive.syncedIndex >= committed + 5);
+    await until(() => leader.status().archive.syncedIndex >= committed + 5, 'the five are in its archive');
     await leader.close();
     for (const outcome of await Promise.all(cutOff)) assert.notEqual(outcome, 'committed');
 
@@ -58,9 +51,9 @@ it('a new leader publishes the entries of an earlier term it commits, once each,
       received.push(entry.index);
     });
     try {
-      await until('it leads again', () => restarted.isLeader);
+      await until(() => restarted.isLeader, 'it leads again');
       const last = await restarted.submit(deposit(7));
-      await until('every entry is published', () => received.length > 0 && received[received.length - 1] === last.index);
+      await until(() => received.length > 0 && received[received.length - 1] === last.index, 'every entry is published');
       assert.deepEqual(early, [], 'no entry is published before it commits');
       assert.deepEqual(received, [...new Set(received)].sort((a, b) => a - b), 'once each, in order');
       const transfers = [...restarted.state.transfers.keys()].sort((a, b) => a - b);

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import type { Logger } from '../../src/log.ts';
 import { type PeerAddress, PeerTransport } from '../../src/replication/transport.ts';
 import { freePort, freePorts } from '../support/process-cluster.ts';
+import { until } from '../support/until.ts';
 
 const SECRET = 'a shared secret of enough length';
 
@@ -41,14 +42,6 @@ function peer(id: number, addresses: PeerAddress[], options: { clusterId?: strin
   return { transport, received, log };
 }
 
-async function until(condition: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 async function addresses(n: number): Promise<PeerAddress[]> {
   const list: PeerAddress[] = [];
   const ports = await freePorts(n);
@@ -69,10 +62,10 @@ describe('peer transport', () => {
   it('authenticated peers exchange frames in both directions, in order, batched per turn', async () => {
     const { p1, p2 } = await startedPair();
     try {
-      await until(() => p1.transport.connectedPeers().includes(2) && p2.transport.connectedPeers().includes(1));
+      await until(() => p1.transport.connectedPeers().includes(2) && p2.transport.connectedPeers().includes(1), 'both are connected');
       for (let i = 0; i < 100; i++) p1.transport.send(2, new Uint8Array([i, i + 1, i + 2]));
       p2.transport.send(1, new Uint8Array([9]));
-      await until(() => p2.received.length === 100 && p1.received.length === 1);
+      await until(() => p2.received.length === 100 && p1.received.length === 1, 'every message arrived');
       assert.deepEqual(p2.received.map((r) => r.body[0]), Array.from({ length: 100 }, (_, i) => i));
       assert.ok(p2.received.every((r) => r.from === 1 && r.body.length === 3));
       assert.deepEqual(p1.received, [{ from: 2, body: [9] }]);
@@ -84,11 +77,11 @@ describe('peer transport', () => {
   it('a message sent in parts arrives as one body, the parts back to back', async () => {
     const { p1, p2 } = await startedPair();
     try {
-      await until(() => p1.transport.connectedPeers().includes(2));
+      await until(() => p1.transport.connectedPeers().includes(2), 'node 1 is connected to node 2');
       const whole = new Uint8Array(4_096 + 24).map((_, i) => i % 251);
       p1.transport.send(2, whole.subarray(0, 8), whole.subarray(8, 4_000), whole.subarray(4_000));
       p1.transport.send(2, new Uint8Array([5]));
-      await until(() => p2.received.length === 2);
+      await until(() => p2.received.length === 2, 'both messages arrived');
       assert.deepEqual(p2.received[0].body, [...whole]);
       assert.deepEqual(p2.received[1].body, [5]);
     } finally {
@@ -141,9 +134,9 @@ describe('peer transport', () => {
       // An authenticated peer that sends an oversize frame is cut off too.
       const p2 = peer(2, a);
       await p2.transport.start();
-      await until(() => p2.transport.connectedPeers().includes(1));
+      await until(() => p2.transport.connectedPeers().includes(1), 'node 2 is connected to node 1');
       p2.transport.send(1, new Uint8Array(4_096));
-      await until(() => p1.log.lines.some((l) => /4100 bytes refused/.test(l)));
+      await until(() => p1.log.lines.some((l) => /4100 bytes refused/.test(l)), 'the oversize frame is refused');
       assert.equal(p1.received.length, 0);
       await p2.transport.close();
     } finally {
@@ -156,16 +149,16 @@ describe('peer transport', () => {
     const { a, p1 } = pair;
     let p2 = pair.p2;
     try {
-      await until(() => p1.transport.connectedPeers().includes(2));
+      await until(() => p1.transport.connectedPeers().includes(2), 'node 1 is connected to node 2');
       await p2.transport.close();
-      await until(() => !p1.transport.connectedPeers().includes(2));
+      await until(() => !p1.transport.connectedPeers().includes(2), 'node 1 is disconnected from node 2');
       p1.transport.send(2, new Uint8Array([1]));
       assert.ok(p1.transport.dropped >= 1, 'a message to an unreachable peer is dropped, not queued without bound');
       p2 = peer(2, a);
       await p2.transport.start();
-      await until(() => p1.transport.connectedPeers().includes(2), 10_000);
+      await until(() => p1.transport.connectedPeers().includes(2), 'node 1 is connected to node 2 again');
       p1.transport.send(2, new Uint8Array([7]));
-      await until(() => p2.received.length === 1);
+      await until(() => p2.received.length === 1, 'the message arrived');
       assert.deepEqual(p2.received[0], { from: 1, body: [7] });
     } finally {
       await Promise.all([p1.transport.close(), p2.transport.close()]);

@@ -4,63 +4,33 @@
  * followers sends its clients off too, to no one in particular until an election ends.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Reason } from '../../../src/application/reasons.ts';
 import { RestClient } from '../../../src/client/rest-client.ts';
 import { PROTOCOL_VERSION, ReportKind } from '../../../src/gateway/binary/messages.ts';
 import type { Member } from '../../../src/node/cluster-config.ts';
-import { Server } from '../../../src/node/server.ts';
-import { freePorts } from '../../support/process-cluster.ts';
-import { ADMIN_KEY, KEY_SECRET, expectStatus } from '../support.ts';
+import type { Server } from '../../../src/node/server.ts';
+import { HOST, InProcessServers } from '../../support/in-process-servers.ts';
+import { until } from '../../support/until.ts';
+import { ADMIN_KEY, expectStatus } from '../support.ts';
 import { TestClient, place } from './client.ts';
 
-const HOST = '127.0.0.1';
-
-let dir: string;
-const members: Member[] = [];
-const servers = new Map<number, Server>();
-
-async function until(ok: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+let cluster: InProcessServers;
+let members: readonly Member[];
+let servers: Map<number, Server>;
 
 /** The leader's id, once every running node knows it. */
 async function agreedLeader(): Promise<number> {
-  let leader = 0;
-  await until(() => {
-    leader = [...servers].find(([, s]) => s.node.isLeader)?.[0] ?? 0;
-    return leader !== 0 && [...servers.values()].every((s) => s.node.status().leaderId === leader);
-  }, 'a leader is elected and known');
-  return leader;
+  return (await cluster.leader()).node.nodeId;
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'bourse-binary-cluster-'));
-  const ports = await freePorts(9);
-  for (let id = 1; id <= 3; id++) {
-    const [peerPort, httpPort, binaryPort] = ports.slice(3 * (id - 1), 3 * id);
-    members.push({ id, host: HOST, peerPort, httpPort, binaryPort });
-  }
-  await Promise.all(members.map(async (m) => {
-    servers.set(m.id, await Server.start({
-      dataDir: join(dir, `node-${m.id}`), fsync: 'never', adminKey: ADMIN_KEY, keySecret: KEY_SECRET,
-      http: { host: HOST, port: m.httpPort as number }, binary: { host: HOST, port: m.binaryPort as number },
-      // Slow elections: a test machine under load does not depose a leader in the middle of a test.
-      cluster: { clusterId: 'binary-test', nodeId: m.id, members, secret: 'a cluster secret for tests only', electionTimeoutMs: [1_000, 2_000], heartbeatMs: 100 },
-    }));
-  }));
+  cluster = await InProcessServers.start('binary-test', { binary: true });
+  ({ members, servers } = cluster);
 });
 
 after(async () => {
-  await Promise.all([...servers.values()].map((s) => s.close()));
-  await rm(dir, { recursive: true, force: true });
+  await cluster.closeAll();
 });
 
 describe('binary order entry in a cluster', () => {
@@ -100,8 +70,7 @@ describe('binary order entry in a cluster', () => {
     const key = await expectStatus(admin.request('POST', '/v1/admin/api-keys', { accountId: 1 }), 201);
     const { client } = await TestClient.login(server.binaryPort as number, key.keyId as number, key.secret as string);
     for (const id of members.map((m) => m.id).filter((id) => id !== leader)) {
-      await servers.get(id)?.close();
-      servers.delete(id);
+      await cluster.close(id);
     }
     await until(() => !server.node.isLeader, 'it steps down');
     client.send(place(2, { product: 1, side: 0, price: 100, qty: 100 }));

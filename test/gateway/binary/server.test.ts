@@ -20,6 +20,7 @@ import { BinaryGateway } from '../../../src/gateway/binary/server.ts';
 import { Server } from '../../../src/node/server.ts';
 import { ADMIN_KEY, KEY_SECRET, type Market, expectStatus, startMarket } from '../support.ts';
 import { TestClient, place } from './client.ts';
+import { until } from '../../support/until.ts';
 
 const { New, PartiallyFilled, Filled, Cancelled, Rejected, Modified, Duplicate } = ReportKind;
 
@@ -508,11 +509,3 @@ describe('Server with a binary port', () => {
   });
 });
 
-/** Polls `ok` until it holds (within 5 s). */
-async function until(ok: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
