@@ -278,8 +278,10 @@ export class Node {
   }
 
   private feedFrom(feed: Feed, fromIndex: number): Subscription {
-    feed.subscription = this.subscribers.add(fromIndex, (entry) => feed.model.apply(entry), () => this.share(feed));
-    return feed.subscription;
+    const subscription = this.subscribers.add(fromIndex, (entry) => feed.model.apply(entry), (close) => this.share(feed, close));
+    // Caught up at once, it may already share (its subscription closed).
+    if (this.sharing !== feed) feed.subscription = subscription;
+    return subscription;
   }
 
   /**
@@ -287,14 +289,14 @@ export class Node {
    * only what is committed): the model's State becomes the engine's, the node's request ids
    * moved into it, and committed entries reach the model as the node applies them.
    */
-  private share(feed: Feed): void {
+  private share(feed: Feed, closeSubscription: () => void): void {
     const following = !this.replicator.isLeader && !this.leaderReady && this.applied === this.commitIndex;
     if (!following || this.sharing !== undefined || this.failure !== undefined || this.closing) return;
     const { model } = feed;
     model.state.requests = this.engine.state.requests;
     model.keepsRequests = true;
     this.engine = new Engine(model.state);
-    feed.subscription?.close();
+    closeSubscription();
     feed.subscription = undefined;
     this.sharing = feed;
   }

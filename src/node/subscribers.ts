@@ -51,7 +51,7 @@ interface Subscriber {
   next: number;
   closed: boolean;
   handler: (entry: CommittedEntry) => void;
-  onLive: (() => void) | undefined;
+  onLive: ((close: () => void) => void) | undefined;
 }
 
 export class Subscribers {
@@ -64,17 +64,19 @@ export class Subscribers {
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  /** `onLive` is called each time the subscriber has read everything committed and commits start to reach it directly. */
-  add(fromIndex: number, handler: (entry: CommittedEntry) => void, onLive?: () => void): Subscription {
+  /**
+   * `onLive` is called each time the subscriber has read everything committed and commits start
+   * to reach it directly — maybe before `add` returns — with what closes this subscription.
+   */
+  add(fromIndex: number, handler: (entry: CommittedEntry) => void, onLive?: (close: () => void) => void): Subscription {
     const s: Subscriber = { next: Math.max(1, fromIndex), closed: false, handler, onLive };
     const caughtUp = this.catchUp(s).catch((error: unknown) => this.drop(s, error));
-    return {
-      caughtUp,
-      close: () => {
-        s.closed = true;
-        this.live.delete(s);
-      },
-    };
+    return { caughtUp, close: () => this.close(s) };
+  }
+
+  private close(s: Subscriber): void {
+    s.closed = true;
+    this.live.delete(s);
   }
 
   private async catchUp(s: Subscriber): Promise<void> {
@@ -94,7 +96,7 @@ export class Subscribers {
     // Nothing committed is left to read: from here on, commits reach it directly.
     if (!s.closed) {
       this.live.add(s);
-      s.onLive?.();
+      s.onLive?.(() => this.close(s));
     }
   }
 

@@ -6,7 +6,7 @@
  * follower whose view stops takes a copy too.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { stateHash } from '../../src/application/snapshot.ts';
 import type { CommandResult } from '../../src/node/node.ts';
 import type { Server } from '../../src/node/server.ts';
@@ -35,6 +35,11 @@ before(async () => {
 
 after(async () => {
   await cluster.closeAll();
+});
+
+afterEach(() => {
+  // A view fed twice (shared and subscribed) refuses the repeat, which a node logs as a failed subscriber.
+  assert.deepEqual(cluster.errors(), [], 'nothing failed');
 });
 
 describe("a follower's view holds its state", () => {

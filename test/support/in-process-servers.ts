@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Member } from '../../src/node/cluster-config.ts';
 import { Server } from '../../src/node/server.ts';
 import { ADMIN_KEY, KEY_SECRET } from '../gateway/support.ts';
+import { type LogLine, RecordingLogger } from '../node/harness.ts';
 import { freePorts } from './process-cluster.ts';
 import { until } from './until.ts';
 
@@ -16,6 +17,8 @@ export const HOST = '127.0.0.1';
 
 export class InProcessServers {
   readonly servers = new Map<number, Server>();
+  /** What every Server logged. */
+  readonly logger = new RecordingLogger();
 
   private constructor(
     readonly dir: string,
@@ -33,6 +36,7 @@ export class InProcessServers {
     await Promise.all(members.map(async (m) => {
       cluster.servers.set(m.id, await Server.start({
         dataDir: join(dir, `node-${m.id}`), fsync: 'never', adminKey: ADMIN_KEY, keySecret: KEY_SECRET, cacheEntries: options.cacheEntries,
+        logger: cluster.logger,
         http: { host: HOST, port: m.httpPort as number }, binary: m.binaryPort === undefined ? undefined : { host: HOST, port: m.binaryPort },
         cluster: { clusterId, nodeId: m.id, members, secret: 'a cluster secret for tests only', electionTimeoutMs: [1_000, 2_000], heartbeatMs: 100 },
       }));
@@ -54,6 +58,11 @@ export class InProcessServers {
   async close(id: number): Promise<void> {
     await this.servers.get(id)?.close();
     this.servers.delete(id);
+  }
+
+  /** The error lines logged so far. */
+  errors(): LogLine[] {
+    return this.logger.of('error');
   }
 
   async closeAll(): Promise<void> {
