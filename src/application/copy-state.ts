@@ -57,8 +57,8 @@ class Copier {
       for (const [k, x] of value) map.set(this.copyOf(k, undefined), this.copyOf(x, undefined));
       return map;
     }
-    const prototype = Object.getPrototypeOf(value) as object | null;
     if (value instanceof Set || value instanceof Date) throw new TypeError('a state holds no Sets or Dates');
+    const prototype = Object.getPrototypeOf(value) as object | null;
     const fits = made !== null && typeof made === 'object' && Object.getPrototypeOf(made) === prototype && !this.taken.has(made);
     const copy = fits ? made : Object.create(prototype) as object;
     this.fill(copy, value);

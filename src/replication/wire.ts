@@ -55,7 +55,8 @@ export function encodeHead(s: Float64Array, p: number, m: Message): void {
       s[p + 4] = m.prevIndex;
       s[p + 5] = m.prevTerm;
       s[p + 6] = m.commit;
-      if (m.type === MessageType.Append) s[p + 7] = m.count;
+      // A Commit carries no entries; its slot is written all the same (the buffer is reused).
+      s[p + 7] = m.type === MessageType.Append ? m.count : 0;
       break;
     case MessageType.AppendResponse:
       s[p + 4] = m.success ? 1 : 0;

@@ -6,6 +6,7 @@
 import type { Logger } from '../../log.ts';
 
 interface Registration<T> {
+  key: number;
   fn: (update: T) => void;
   /** The first entry it hears of: one added while an entry is being delivered hears none of it. */
   fromIndex: number;
@@ -20,7 +21,7 @@ export class Listeners<T> {
    */
   private readonly byKey = new Map<number, Registration<T>[]>();
   private delivering = 0;
-  private readonly removedMeanwhile: { key: number; r: Registration<T> }[] = [];
+  private readonly removedMeanwhile: Registration<T>[] = [];
   count = 0;
 
   constructor(
@@ -33,12 +34,12 @@ export class Listeners<T> {
   add(key: number, fn: (update: T) => void, fromIndex: number): () => void {
     if (!Number.isSafeInteger(key) || key < 0) throw new RangeError(`${this.what}: ${key} is no product or account id`);
     if (this.count >= this.limit) throw new RangeError(`${this.what}: at most ${this.limit} listeners`);
-    const r: Registration<T> = { fn, fromIndex, removed: false };
+    const r: Registration<T> = { key, fn, fromIndex, removed: false };
     const list = this.byKey.get(key);
     if (list === undefined) this.byKey.set(key, [r]);
     else list.push(r);
     this.count++;
-    return () => this.remove(key, r);
+    return () => this.remove(r);
   }
 
   has(key: number): boolean {
@@ -56,29 +57,29 @@ export class Listeners<T> {
       try {
         r.fn(update);
       } catch (error) {
-        this.remove(key, r);
+        this.remove(r);
         this.logger.error({ key, error: String(error) }, `${this.what}: a listener failed; it is removed`);
       }
     }
     if (--this.delivering === 0 && this.removedMeanwhile.length > 0) {
-      for (const { key: k, r } of this.removedMeanwhile) this.drop(k, r);
+      for (const r of this.removedMeanwhile) this.drop(r);
       this.removedMeanwhile.length = 0;
     }
   }
 
-  private remove(key: number, r: Registration<T>): void {
+  private remove(r: Registration<T>): void {
     if (r.removed) return;
     r.removed = true;
     this.count--;
-    if (this.delivering > 0) this.removedMeanwhile.push({ key, r });
-    else this.drop(key, r);
+    if (this.delivering > 0) this.removedMeanwhile.push(r);
+    else this.drop(r);
   }
 
-  private drop(key: number, r: Registration<T>): void {
-    const list = this.byKey.get(key);
+  private drop(r: Registration<T>): void {
+    const list = this.byKey.get(r.key);
     if (list === undefined) return;
     const at = list.indexOf(r);
     if (at !== -1) list.splice(at, 1);
-    if (list.length === 0) this.byKey.delete(key);
+    if (list.length === 0) this.byKey.delete(r.key);
   }
 }
