@@ -102,13 +102,6 @@ interface Feed {
   closed: boolean;
 }
 
-interface Waiting {
-  done: Done;
-  command: Command;
-  entry: CommittedEntry;
-  submittedMs: number;
-}
-
 function clusterOfOne(): ClusterOptions {
   return { clusterId: 'local', nodeId: 1, members: [{ id: 1, host: '127.0.0.1', peerPort: 0 }], secret: '' };
 }
@@ -132,9 +125,6 @@ export class Node {
   private readonly cluster: ClusterOptions;
   private readonly cache: EntryCache;
   private replicator!: Replicator;
-  /** Entries this node proposed as leader, waiting for the commit index, in index order. */
-  private readonly waiting: Waiting[] = [];
-  private waitingHead = 0;
   private scheduled = false;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -355,15 +345,13 @@ export class Node {
     const queue = this.queue;
     const term = this.replicator.raft.term;
     const first = this.replicator.nextIndex;
-    const mark = this.waiting.length;
+    const mark = queue.waiting;
     let n = 0;
     try {
       while (n < this.batchLimit && queue.length > 0) {
         const start = engine.execute(queue.peekCommand(), timestampUs);
         // The entry moves to the batch's own copy of its events in keepBatch (out is reused).
-        const entry = new CommittedEntry(first + n, term, timestampUs, out.slots, start, out.length);
-        this.waiting.push({ done: queue.peekDone(), command: queue.peekCommand(), entry, submittedMs: queue.peekSubmittedMs() });
-        queue.shift();
+        queue.ran(new CommittedEntry(first + n, term, timestampUs, out.slots, start, out.length));
         n++;
       }
       if (n > 0) this.archive.addRecords(this.keepBatch(first, term, timestampUs, mark), 0, n, true);
@@ -401,14 +389,14 @@ export class Node {
    */
   private keepBatch(first: number, term: number, timestampUs: number, mark: number): EntryBatch {
     const out = this.engine.out;
-    const waiting = this.waiting;
-    const count = waiting.length - mark;
+    const queue = this.queue;
+    const count = queue.waiting - mark;
     const v = new Views(new ArrayBuffer(count * RECORD_HEADER_BYTES + out.length * 8));
     const batch = new EntryBatch(v.bytes, v.view, v.slots, count);
     let at = 0;
     const synced = this.archive.syncedIndex;
-    for (let i = mark; i < waiting.length; i++) {
-      const e = waiting[i].entry;
+    for (let i = mark; i < queue.waiting; i++) {
+      const e = queue.waitingEntry(i);
       batch.push(at);
       at += encodeSlotsRecord(v, at, e.index, term, EntryType.Events, timestampUs, out.slots, e.from, e.to, synced);
       e.moveTo(v.slots, batch.payloadSlot(i - mark));
@@ -441,21 +429,17 @@ export class Node {
 
   /** On the leader: resolve and publish what is committed up to `index`. */
   private answer(index: number): void {
-    const waiting = this.waiting;
-    while (this.waitingHead < waiting.length && waiting[this.waitingHead].entry.index <= index) {
-      const w = waiting[this.waitingHead++];
-      this.commitIndex = w.entry.index;
-      this.observer?.committed(performance.now() - w.submittedMs);
-      w.done(undefined, w.entry, w.command);
-      this.subscribers.publish(w.entry);
+    const queue = this.queue;
+    while (queue.waiting > 0 && queue.waitingEntry(0).index <= index) {
+      const entry = queue.waitingEntry(0);
+      this.commitIndex = entry.index;
+      this.observer?.committed(performance.now() - queue.oldestSubmittedMs());
+      queue.finishOldest(undefined, entry);
+      this.subscribers.publish(entry);
     }
     // Entries committed that no client waits for (a no-op, or ones of a previous term).
-    if (index > this.commitIndex && (this.waitingHead === waiting.length || waiting[this.waitingHead].entry.index > index)) {
+    if (index > this.commitIndex && (queue.waiting === 0 || queue.waitingEntry(0).index > index)) {
       this.publishRange(this.commitIndex + 1, index);
-    }
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > waiting.length) {
-      waiting.splice(0, this.waitingHead);
-      this.waitingHead = 0;
     }
     this.maybeSnapshot();
   }
@@ -557,7 +541,7 @@ export class Node {
       return;
     }
     this.answerAll();
-    if (this.leaderReady || this.waitingHead < this.waiting.length) this.stepDown();
+    if (this.leaderReady || this.queue.waiting > 0) this.stepDown();
   }
 
   /** The leader applies its log up to `last` (entries not run here: of earlier terms). */
@@ -579,7 +563,7 @@ export class Node {
   private stepDown(): void {
     this.leaderReady = false;
     const lost = new NodeError('LEADERSHIP_LOST', 'this node stopped leading before the command committed; retry it with its request id');
-    this.rejectWaiting(lost);
+    this.queue.rejectWaiting(lost);
     this.queue.rejectAll(this.notLeader());
     if (this.applied > this.commitIndex) {
       this.catchUp = this.catchUp.then(() => this.rebuild()).catch((error: Error) => this.fail(error));
@@ -660,19 +644,11 @@ export class Node {
     });
   }
 
-  /** Every command run and not yet committed ends with `error`. */
-  private rejectWaiting(error: Error): void {
-    const waiting = this.waiting;
-    for (let i = this.waitingHead; i < waiting.length; i++) waiting[i].done(error, undefined, waiting[i].command);
-    waiting.length = 0;
-    this.waitingHead = 0;
-  }
-
   private fail(error: Error): void {
     if (this.failure !== undefined) return;
     this.failure = new NodeError('FAILED', `the node stopped: ${error.message}`);
     this.logger.error({ error: error.message }, 'node: failed; no further commands are accepted');
-    this.rejectWaiting(this.failure);
+    this.queue.rejectWaiting(this.failure);
     this.queue.rejectAll(this.failure);
   }
 
@@ -686,7 +662,7 @@ export class Node {
     this.closing = true;
     // Run what was queued and wait (a bounded while) for it to commit: nothing is left half.
     const deadline = Date.now() + 5_000;
-    while ((this.queue.length > 0 || this.waitingHead < this.waiting.length) && this.failure === undefined && Date.now() < deadline) {
+    while ((this.queue.length > 0 || this.queue.waiting > 0) && this.failure === undefined && Date.now() < deadline) {
       if (this.queue.length > 0) this.turn();
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
@@ -694,7 +670,7 @@ export class Node {
     await this.replicator.close();
     this.answerAll();
     const unfinished = new NodeError('CLOSED', 'the node closed before the command committed');
-    this.rejectWaiting(unfinished);
+    this.queue.rejectWaiting(unfinished);
     this.queue.rejectAll(unfinished);
     await this.snapshotting?.catch(() => undefined);
     await this.worker?.terminate();

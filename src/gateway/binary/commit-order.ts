@@ -46,12 +46,13 @@ export class CommitOrder {
   /**
    * The account's updates not handed out yet, in commit order (those of the entries of one
    * turn): updates[0, updateCount). Both arrays keep their size from drain to drain: shortened,
-   * they gave back their storage and took new as they filled again.
+   * they gave back their storage and took new as they filled again. A slot handed out is
+   * cleared: held on to until overwritten, what it referred to lived into the next scavenge.
    */
-  private readonly updates: AccountUpdate[] = [];
+  private readonly updates: (AccountUpdate | undefined)[] = [];
   private updateCount = 0;
   /** Answers not handed out yet, in commit order: answers[answersHead, answerCount), at most the session's requests in flight. */
-  private readonly answers: Answer[] = [];
+  private readonly answers: (Answer | undefined)[] = [];
   private answersHead = 0;
   private answerCount = 0;
   /** Entries up to here have been handed out. */
@@ -66,7 +67,7 @@ export class CommitOrder {
   /** A request of the connection committed. */
   onAnswer(answer: Answer): void {
     assert(answer.entryIndex > this.drainedIndex, 'an answer arrives before its entry is handed out');
-    assert(this.answerCount === 0 || this.answers[this.answerCount - 1].entryIndex < answer.entryIndex, 'answers arrive in commit order');
+    assert(this.answerCount === 0 || (this.answers[this.answerCount - 1] as Answer).entryIndex < answer.entryIndex, 'answers arrive in commit order');
     this.answers[this.answerCount++] = answer;
   }
 
@@ -77,7 +78,8 @@ export class CommitOrder {
 
   /** Hands out the reports of every entry up to `horizon` (the view's last entry), in entry order. */
   drain(horizon: number, unitsOf: UnitsOf, sink: ReportSink): void {
-    const { updates, answers, updateCount } = this;
+    const { answers, updateCount } = this;
+    const updates = this.updates as AccountUpdate[];
     let u = 0;
     // Bounded: each pass consumes an answer or at least one update.
     for (;;) {
@@ -93,7 +95,7 @@ export class CommitOrder {
         for (let i = 0; i < this.reports.count; i++) sink.unsolicited(this.reports.items[i]);
       }
       if (answer !== undefined && answer.entryIndex === entry) {
-        this.answersHead++;
+        answers[this.answersHead++] = undefined;
         this.answerOf(answer, u, tag === answer.request ? end : u, unitsOf);
         sink.answer(answer.request, this.reports.items, this.reports.count);
       }
@@ -103,6 +105,7 @@ export class CommitOrder {
     // The rest move to the front in place (a splice would make an array of the removed).
     updates.copyWithin(0, u, updateCount);
     this.updateCount = updateCount - u;
+    this.updates.fill(undefined, this.updateCount, updateCount);
     if (this.answersHead === this.answerCount) {
       this.answerCount = 0;
       this.answersHead = 0;
@@ -113,7 +116,7 @@ export class CommitOrder {
   private answerOf(answer: Answer, from: number, to: number, unitsOf: UnitsOf): void {
     const reports = this.reports;
     reports.clear();
-    appendReports(this.updates, from, to, answer.request, unitsOf, reports);
+    appendReports(this.updates as AccountUpdate[], from, to, answer.request, unitsOf, reports);
     if (reports.count === 0 && !answerWithoutUpdates(answer.outcome, answer.cancelAll, answer.request, answer.entryIndex, answer.timestampUs, reports)) {
       fail(`request ${answer.request} (entry ${answer.entryIndex}) has no report`);
     }

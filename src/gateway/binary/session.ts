@@ -10,6 +10,7 @@
  */
 import { assert } from '../../application/assert.ts';
 import type { Command } from '../../application/commands.ts';
+import { PairIndex } from '../../application/pair-index.ts';
 import { decodeClientFrame } from './decode.ts';
 import { FrameWriter } from './encode.ts';
 import { ErrorCode, type WireError, closesConnection } from './errors.ts';
@@ -68,6 +69,9 @@ export const MISSED_HEARTBEATS_MAX = 3;
 export const SessionState = { AwaitHello: 1, AwaitLogin: 2, LoggedIn: 3, LoggingOut: 4, Closed: 5 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 
+/** The in-flight table's first size; it grows (and stays) as a connection pipelines more. */
+const INITIAL_IN_FLIGHT = 64;
+
 const STATE_NAMES: Readonly<Record<SessionState, string>> = {
   1: 'before Hello', 2: 'before Login', 3: 'after Login', 4: 'after Logout', 5: 'after close',
 };
@@ -91,7 +95,11 @@ export class Session {
   private nowMs: number;
   private lastReceivedMs: number;
   private lastSentMs: number;
-  private readonly inFlight = new Set<number>();
+  /**
+   * The request ids in flight (keyed (id, 0); ids are positive). Not a Set: one whose members
+   * come and go keeps rebuilding its table, and each new table lived on into the old generation.
+   */
+  private readonly inFlight: PairIndex;
   private readonly writer = new FrameWriter();
   /** The actions of the call under way. */
   private actions: Action[] = [];
@@ -103,6 +111,7 @@ export class Session {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? SESSION_DEFAULTS.heartbeatIntervalMs;
     this.maxInFlight = options.maxInFlight ?? SESSION_DEFAULTS.maxInFlight;
     this.maxFrameBytes = options.maxFrameBytes ?? SESSION_DEFAULTS.maxFrameBytes;
+    this.inFlight = new PairIndex(Math.min(this.maxInFlight, INITIAL_IN_FLIGHT));
     this.nowMs = options.nowMs;
     this.lastReceivedMs = options.nowMs;
     this.lastSentMs = options.nowMs;
@@ -251,13 +260,13 @@ export class Session {
   }
 
   private submit(m: CommandMessage): void {
-    if (this.inFlight.has(m.request)) {
+    if (this.inFlight.get(m.request, 0) !== -1) {
       return this.refuse(ErrorCode.REQUEST_IN_FLIGHT, `request ${m.request} is in flight on this connection`, m.request);
     }
     if (this.inFlight.size >= this.maxInFlight) {
       return this.refuse(ErrorCode.THROTTLED, `${this.maxInFlight} requests are in flight`, m.request);
     }
-    this.inFlight.add(m.request);
+    this.inFlight.set(m.request, 0, 0);
     this.actions.push({ type: 'submit', command: commandOf(m, this.accountNow) });
   }
 
@@ -272,7 +281,7 @@ export class Session {
   }
 
   private finish(request: number): void {
-    const known = this.inFlight.delete(request);
+    const known = this.inFlight.delete(request, 0);
     assert(known, 'an outcome answers a request in flight');
   }
 
