@@ -17,17 +17,13 @@ import { type FsyncPolicy, parseFsyncPolicy } from './fsync-policy.ts';
 import { Pending } from './pending.ts';
 import { SegmentCursor } from './reader.ts';
 import { type Finding, type Recovered, type RecoveryMode, type TornTail, TEMP_SUFFIX, recover } from './recovery.ts';
+import { PrefillPace } from './prefill-pace.ts';
 import { Segment, installSegment, preallocate } from './segments.ts';
 import { syncDir } from './sync-dir.ts';
 
 export const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 64 * 1024;
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
-/**
- * Between the 1 MB chunks of a segment made ahead of need (segments.ts preallocate): 128 MB
- * then take ~0.3 s longer, well within the time half a segment takes to fill.
- */
-const PREPARE_PAUSE_MS = 2;
 
 export interface ArchiveOptions {
   dir: string;
@@ -81,7 +77,9 @@ export class Archive {
   /** The segment written to, and its handle. */
   private current: Segment | undefined;
   private currentFh: FileHandle | undefined;
+  /** The next segment, being made ahead of need, and the pace of its making. */
   private preparing: Promise<string> | undefined;
+  private preparePace: PrefillPace | undefined;
 
   private pending = new Pending();
   private spare = new Pending();
@@ -143,7 +141,7 @@ export class Archive {
       archive.currentFh = await open(last.path, 'r+');
     }
     // The first append of a new archive should not wait for a segment to be zero-filled.
-    archive.maybePrepare(last);
+    archive.prepareNext(last);
     return archive;
   }
 
@@ -271,7 +269,7 @@ export class Archive {
         segment.noteRecord(batch.firstIndex + j, batch.v.view.getFloat64(batch.offsets[j] + Record.term, true),
           base + batch.offsets[j] - at, batch.span(j, j + 1));
       }
-      this.maybePrepare(segment);
+      this.prepareNext(segment);
       k = end;
     }
     this.writtenIndex = batch.lastIndex;
@@ -312,11 +310,21 @@ export class Archive {
     for (const w of this.waiters.splice(0, n)) w.resolve(ack);
   }
 
-  /** Starts zero-filling the next segment once the current one is half full (or if there is none). */
-  private maybePrepare(segment: Segment | undefined): void {
-    if (this.preparing !== undefined || (segment !== undefined && segment.end * 2 < segment.bytes)) return;
+  /**
+   * Zero-fills the next segment while `segment`, the current one, fills (at once if there is
+   * none); told again as it fills, it keeps pace with it (prefill-pace.ts).
+   */
+  private prepareNext(segment: Segment | undefined): void {
+    const filled = segment === undefined ? 1 : segment.end / segment.bytes;
+    if (this.preparing !== undefined) {
+      this.preparePace?.update(filled);
+      return;
+    }
     const path = join(this.dir, `next${TEMP_SUFFIX}`);
-    this.preparing = preallocate(path, this.segmentBytes, PREPARE_PAUSE_MS).then(() => path);
+    const bytes = this.segmentBytes;
+    const pace = new PrefillPace(filled);
+    this.preparePace = pace;
+    this.preparing = preallocate(path, bytes, (at) => pace.before(at, bytes)).then(() => path);
     // A failure surfaces when the segment is needed; until then it must not be unhandled.
     this.preparing.catch(() => undefined);
   }
@@ -334,9 +342,11 @@ export class Archive {
       await rm(this.current.path);
       this.segments.pop();
     }
+    this.preparePace?.hurry();
     const prepared = this.preparing ?? preallocate(join(this.dir, `next${TEMP_SUFFIX}`), this.segmentBytes)
       .then(() => join(this.dir, `next${TEMP_SUFFIX}`));
     this.preparing = undefined;
+    this.preparePace = undefined;
     const { segment, fh } = await installSegment(this.dir, await prepared, firstIndex, this.segmentBytes);
     this.segments.push(segment);
     this.current = segment;
@@ -526,7 +536,9 @@ export class Archive {
     await this.currentFh?.close();
     this.currentFh = undefined;
     const preparing = this.preparing;
+    this.preparePace?.stop();
     this.preparing = undefined;
+    this.preparePace = undefined;
     if (preparing !== undefined) await rm(await preparing.catch(() => join(this.dir, `next${TEMP_SUFFIX}`)), { force: true });
     this.written.resolve();
     if (this.failure !== undefined) throw this.failure;

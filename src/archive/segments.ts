@@ -122,13 +122,13 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string, fileBytes: 
 /**
  * A zero-filled file of the segment size, written and synced before use, so that later
  * writes allocate nothing and fdatasync has no file-size metadata to flush. Made ahead, while
- * the node commits: in synced chunks (synced-chunks.ts), `pauseMs` apart.
+ * the node commits: in synced chunks (synced-chunks.ts), each when `pace` lets it go.
  */
-export async function preallocate(path: string, bytes: number, pauseMs = 0): Promise<void> {
+export async function preallocate(path: string, bytes: number, pace?: (at: number) => Promise<void> | undefined): Promise<void> {
   const fh = await open(path, 'w');
   try {
     const zeros = new Uint8Array(Math.min(bytes, SYNCED_CHUNK_BYTES));
-    await writeInSyncedChunks(fh, bytes, (_at, size) => zeros.subarray(0, size), pauseMs);
+    await writeInSyncedChunks(fh, bytes, (_at, size) => zeros.subarray(0, size), pace);
   } finally {
     await fh.close();
   }

@@ -3,7 +3,7 @@
  * of a segment made ahead, on each of three nodes on one machine, held the logs' fdatasyncs for
  * the best part of a second: a sync waits for everything dirty before it. So a large file goes
  * in chunks, each synced before the next is written, and a log's sync waits for one chunk at
- * most; `pauseMs` between chunks leaves the disk to the log.
+ * most; `pace`, given, says when each chunk may go (prefill-pace.ts).
  */
 import type { FileHandle } from 'node:fs/promises';
 
@@ -11,13 +11,15 @@ export const SYNCED_CHUNK_BYTES = 1 << 20;
 
 /** Writes bytes [0, length) of the file, the chunk at `at` of `size` bytes from `chunk(at, size)`. */
 export async function writeInSyncedChunks(
-  fh: FileHandle, length: number, chunk: (at: number, size: number) => Uint8Array, pauseMs = 0,
+  fh: FileHandle, length: number, chunk: (at: number, size: number) => Uint8Array,
+  pace?: (at: number) => Promise<void> | undefined,
 ): Promise<void> {
   // Bounded by length / SYNCED_CHUNK_BYTES.
   for (let at = 0; at < length; at += SYNCED_CHUNK_BYTES) {
     const size = Math.min(SYNCED_CHUNK_BYTES, length - at);
+    const wait = pace?.(at);
+    if (wait !== undefined) await wait;
     await fh.write(chunk(at, size), 0, size, at);
     await fh.datasync();
-    if (pauseMs > 0 && at + size < length) await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
 }
