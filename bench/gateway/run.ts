@@ -4,8 +4,9 @@
  * connections, each its own account, pipelined up to the server's in-flight limit — committed
  * orders/s in a closed loop, then open-loop latency at 25, 50 and 75% of that rate (from each
  * order's scheduled time to its last report, so queueing shows; measured after a second at the
- * rate), each with what the nodes' fdatasyncs took meanwhile (fsync-figures.ts) and how many
- * nodes finished a snapshot build, whose replay shares the cores (snapshot-figures.ts); the
+ * rate), each with what the nodes' fdatasyncs and collection pauses took meanwhile
+ * (histogram-figures.ts) and how many nodes finished a snapshot build, whose replay shares the
+ * cores (snapshot-figures.ts); the
  * closed loop also gives each process's CPU time per order (cpu-figures.ts). REST: the same
  * with signed requests.
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
@@ -20,8 +21,8 @@ import { setUpMarket } from '../../test/gateway/support.ts';
 import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/server-cluster.ts';
 import { type BenchOptions, latencyFigures, round } from '../stats.ts';
 import { cpuFigures, cpuMark } from './cpu-figures.ts';
-import { fsyncBuckets, fsyncFigures } from './fsync-figures.ts';
-import { scrape } from './scrape.ts';
+import { bucketsOf, histogramFigures } from './histogram-figures.ts';
+import { type Exposition, scrape } from './scrape.ts';
 import { snapshotIndexes, snapshotsTaken } from './snapshot-figures.ts';
 
 interface Result {
@@ -216,6 +217,14 @@ async function restLoad(url: string, keys: RestCredentials[], total: number, con
   return { ops_per_sec: round(total / ((performance.now() - start) / 1000), 0), ...latencies(samples) };
 }
 
+/** The nodes' fdatasyncs and collection pauses in a phase (histogram-figures.ts). */
+function tailFigures(before: Exposition[], after: Exposition[]): Record<string, number> {
+  return {
+    ...histogramFigures('fsync', bucketsOf(before, 'bourse_fsync_seconds'), bucketsOf(after, 'bourse_fsync_seconds')),
+    ...histogramFigures('gc_pause', bucketsOf(before, 'bourse_gc_pause_seconds'), bucketsOf(after, 'bourse_gc_pause_seconds')),
+  };
+}
+
 export async function benchGateway(options: BenchOptions): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bourse-bench-gateway-'));
   // One client address and a few keys carry the whole load: lift the per-address and per-key limits.
@@ -240,13 +249,13 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
     const max = await binaryMax(leader, keys, total);
     let after = await scrape(urls);
     say({ case: 'binary_max', ops_per_sec: round(max, 0), connections: CONNECTIONS, replicas: 2, fsync: 'always',
-      ...cpuFigures(cpuBefore, cpuMark(after), leader.id - 1, total), ...fsyncFigures(fsyncBuckets(before), fsyncBuckets(after)) });
+      ...cpuFigures(cpuBefore, cpuMark(after), leader.id - 1, total), ...tailFigures(before, after) });
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
       before = await scrape(urls);
       const figures = await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8);
       after = await scrape(urls);
-      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...fsyncFigures(fsyncBuckets(before), fsyncBuckets(after)),
+      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...tailFigures(before, after),
         snapshots: snapshotsTaken(snapshotIndexes(before), snapshotIndexes(after)) });
     }
     const rest = await restLoad(url, keys, options.quick ? 10_000 : 40_000, 64);

@@ -17,7 +17,8 @@ import type { GatewayContext } from '../context.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { hook } from './auth.ts';
 import { ApiError } from './errors.ts';
-import { type Metrics, watchNode } from './metrics.ts';
+import { watchGcPauses } from './gc-pauses.ts';
+import { LATENCY_BUCKETS, type Metrics, watchNode } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { marketRoutes } from './routes/market.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -63,6 +64,11 @@ export async function buildHttpGateway(ctx: GatewayContext, metrics: Metrics): P
     }
   });
   watchNode(metrics, ctx);
+  const stopGcPauses = watchGcPauses(metrics.registry, LATENCY_BUCKETS);
+  app.addHook('onClose', (_instance, done) => {
+    stopGcPauses();
+    done();
+  });
   const addresses = new RateLimiter(ctx.limits.addressRatePerSec, ctx.limits.addressBurst);
   app.addHook('onRequest', hook((request) => {
     if (!addresses.take(request.ip, ctx.nowMs())) throw new ApiError(429, 'RATE_LIMITED', 'too many requests from this address; slow down');

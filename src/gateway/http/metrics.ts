@@ -48,7 +48,7 @@ export interface Metrics {
 
 const ROLES = ['follower', 'pre-candidate', 'candidate', 'leader'];
 /** Seconds: 100 µs to 2.5 s. */
-const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** The registry and the metrics fed by events; the node's own figures are read at each scrape once `watchNode` is called. */
 export function createMetrics(): Metrics {
