@@ -15,9 +15,9 @@ import { ArchiveError } from './errors.ts';
 import { Record, SEGMENT_HEADER_BYTES, recordBytes } from './format.ts';
 import { type FsyncPolicy, parseFsyncPolicy } from './fsync-policy.ts';
 import { Pending } from './pending.ts';
+import { PrefillPace } from './prefill-pace.ts';
 import { SegmentCursor } from './reader.ts';
 import { type Finding, type Recovered, type RecoveryMode, type TornTail, TEMP_SUFFIX, recover } from './recovery.ts';
-import { PrefillPace } from './prefill-pace.ts';
 import { Segment, installSegment, preallocate } from './segments.ts';
 import { syncDir } from './sync-dir.ts';
 

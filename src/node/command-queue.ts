@@ -1,6 +1,8 @@
 /**
  * The leader's commands in submission order, in one ring with no object per command: the ones
  * run whose entries wait for the commit index, then the ones queued to run (at most `limit`).
+ * The waiting ones are bounded by the gateways' in-flight limits, and in time by check-quorum:
+ * a leader that stops committing stops leading, and they fail. The ring grows to hold them.
  * A command's slots are cleared as soon as it commits or fails: what it holds (its callback, its
  * entry) then dies young. Kept until a later compaction instead, committed commands were alive
  * at the next scavenge, were copied and promoted, and made the leader's pauses longer.
