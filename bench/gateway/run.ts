@@ -6,9 +6,10 @@
  * order's scheduled time to its last report, so queueing shows; measured after a second at the
  * rate), each with what the nodes' fdatasyncs and collection pauses took meanwhile
  * (histogram-figures.ts) and how many nodes finished a snapshot build, whose replay shares the
- * cores (snapshot-figures.ts); the
- * closed loop also gives each process's CPU time per order (cpu-figures.ts). REST: the same
- * with signed requests.
+ * cores (snapshot-figures.ts); the closed loop also gives each process's CPU time per order
+ * (cpu-figures.ts). REST: the same with signed requests. Then, with the cluster gone, the peer
+ * of the 50 % phase's latency: the disk alone, three appenders at that phase's bytes per second
+ * (disk-floor.ts).
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,7 +23,8 @@ import { ADMIN_KEY, ServerCluster, type ServerMember } from '../../test/support/
 import { type BenchOptions, latencyFigures, round } from '../stats.ts';
 import { cpuFigures, cpuMark } from './cpu-figures.ts';
 import { bucketsOf, histogramFigures } from './histogram-figures.ts';
-import { type Exposition, scrape } from './scrape.ts';
+import { diskFloor } from './disk-floor.ts';
+import { type Exposition, firstValues, scrape } from './scrape.ts';
 import { snapshotIndexes, snapshotsTaken } from './snapshot-figures.ts';
 
 interface Result {
@@ -33,6 +35,7 @@ interface Result {
 const PRICE = 10_000;
 /** Binary connections, each a trader of its own account, as firms connect. */
 const CONNECTIONS = 8;
+const NODES = 3;
 const WARM_UP_ORDERS = 300_000;
 /** Each open-loop phase runs this long at its rate before it measures. */
 const SETTLE_SECONDS = 1;
@@ -228,9 +231,12 @@ function tailFigures(before: Exposition[], after: Exposition[]): Record<string, 
 export async function benchGateway(options: BenchOptions): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bourse-bench-gateway-'));
   // One client address and a few keys carry the whole load: lift the per-address and per-key limits.
-  const cluster = await ServerCluster.start({ dir, nodes: 3, fsync: 'always',
+  const cluster = await ServerCluster.start({ dir, nodes: NODES, fsync: 'always',
     limits: { addressRatePerSec: 10_000_000, addressBurst: 10_000_000, keyRatePerSec: 10_000_000, keyBurst: 10_000_000 } });
   const results: Result[] = [];
+  const seconds = options.quick ? 3 : 8;
+  /** What the disk-floor peer needs of the 50 % phase. */
+  let floor: { rate: number; entryBytes: number; p99_us: number } | undefined;
   const say = (r: Result): void => {
     results.push(r);
     if (!options.json) console.log(Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', '));
@@ -253,10 +259,15 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
       before = await scrape(urls);
-      const figures = await binaryOpenLoop(leader, keys, rate, options.quick ? 3 : 8);
+      const figures = await binaryOpenLoop(leader, keys, rate, seconds);
       after = await scrape(urls);
       say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...tailFigures(before, after),
         snapshots: snapshotsTaken(snapshotIndexes(before), snapshotIndexes(after)) });
+      if (share === 50) {
+        const leaderIndex = leader.id - 1;
+        const entryBytes = Math.round(firstValues(after, 'bourse_archive_bytes', 0)[leaderIndex] / firstValues(after, 'bourse_archive_entries', 1)[leaderIndex]);
+        floor = { rate, entryBytes, p99_us: figures.p99_us };
+      }
     }
     const rest = await restLoad(url, keys, options.quick ? 10_000 : 40_000, 64);
     say({ case: 'rest_max', ops_per_sec: rest.ops_per_sec, concurrency: 64 });
@@ -265,6 +276,17 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
   } finally {
     await cluster.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+  if (floor !== undefined) {
+    // With the cluster gone, the disk alone at the 50 % phase's bytes per second (disk-floor.ts).
+    const floorDir = await mkdtemp(join(tmpdir(), 'bourse-bench-floor-'));
+    try {
+      const figures = await diskFloor(floorDir, NODES, floor.rate * floor.entryBytes, floor.entryBytes, seconds);
+      say({ case: 'disk_floor_50pct', entries_per_sec: floor.rate, entry_bytes: floor.entryBytes, processes: NODES, ...figures,
+        binary_p99_over_floor_p99: round(floor.p99_us / Math.max(1, figures.p99_us), 1) });
+    } finally {
+      await rm(floorDir, { recursive: true, force: true });
+    }
   }
   if (options.json) console.log(JSON.stringify({ bench: 'gateway', results }));
 }
