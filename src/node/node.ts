@@ -145,6 +145,8 @@ export class Node {
   private worker: Worker | undefined;
   /** The read model that holds this node's state, if one does: committed entries are applied through it. */
   private sharing: Feed | undefined;
+  /** The read models fed by `feed` and not closed. */
+  private readonly feeds = new Set<Feed>();
 
   private constructor(options: NodeOptions, cluster: ClusterOptions, archive: Archive, engine: Engine, applied: number, snapshotIndex: number) {
     this.observer = options.observer;
@@ -256,11 +258,13 @@ export class Node {
    */
   feed(model: ReadModel): Subscription {
     const feed: Feed = { model, subscription: undefined, closed: false };
+    this.feeds.add(feed);
     const first = this.feedFrom(feed, model.lastIndex + 1);
     return {
       caughtUp: first.caughtUp,
       close: () => {
         feed.closed = true;
+        this.feeds.delete(feed);
         if (this.sharing === feed) this.unshare();
         feed.subscription?.close();
       },
@@ -289,6 +293,25 @@ export class Node {
     closeSubscription();
     feed.subscription = undefined;
     this.sharing = feed;
+  }
+
+  /**
+   * A node that led and follows again fed its model as a subscriber meanwhile: once the node and
+   * a model are both at the commit index, the model holds the state again.
+   */
+  private shareAgain(): void {
+    for (const feed of this.feeds) {
+      const subscription = feed.subscription;
+      if (subscription !== undefined && feed.model.lastIndex === this.applied) {
+        this.share(feed, () => subscription.close());
+        return;
+      }
+    }
+  }
+
+  /** Whether a read model holds this node's state (a follower's, once its model caught up). */
+  get sharesState(): boolean {
+    return this.sharing !== undefined;
   }
 
   /** The state is to run ahead of the commit index (this node leads), or the feed closed: the node takes a copy. */
@@ -482,6 +505,7 @@ export class Node {
         this.publishCached(i, run.batch, run.at(i));
       }
     }
+    if (this.sharing === undefined && this.feeds.size > 0) this.shareAgain();
     this.maybeSnapshot();
   }
 

@@ -7,7 +7,8 @@
  *
  * The model's State object stays its own throughout (its readers keep references into it): a
  * node that shares takes the model's State as its engine's, with the node's recent request ids
- * moved in, and a node that stops sharing (to lead, or when the feed closes) takes a copy.
+ * moved in, and a node that stops sharing (to lead, or when the feed closes) takes a copy. A
+ * node that led and follows again shares anew once it and the model reach the commit index.
  */
 import type { State } from '../application/state.ts';
 import type { CommittedEntry } from './subscribers.ts';

@@ -86,6 +86,7 @@ export function watchNode(metrics: Metrics, ctx: GatewayContext): void {
   gauge('bourse_last_index', 'highest entry index in this node\'s log', () => status().lastIndex);
   gauge('bourse_applied_index', 'highest entry index applied to the state', () => status().applied);
   gauge('bourse_view_index', 'highest committed entry index in the gateways\' view', () => ctx.view.lastIndex);
+  gauge('bourse_view_holds_state', '1 while the gateways\' view holds this node\'s state (a follower keeps one state, not two)', () => (ctx.node.sharesState ? 1 : 0));
   gauge('bourse_archive_bytes', 'bytes in the archive', () => status().archive.bytes);
   gauge('bourse_queued_commands', 'commands queued and not yet run', () => status().queued);
   gauge('bourse_archive_entries', 'entries in the archive', () => status().archive.lastIndex - status().archive.firstIndex + 1);
