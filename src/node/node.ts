@@ -297,7 +297,8 @@ export class Node {
 
   /**
    * A node that led and follows again fed its model as a subscriber meanwhile: once the node and
-   * a model are both at the commit index, the model holds the state again.
+   * a model are both at the commit index, the model holds the state again. (A model's index
+   * moves with the entries that carry events: after a new term's no-op, at the next command.)
    */
   private shareAgain(): void {
     for (const feed of this.feeds) {
