@@ -77,9 +77,8 @@ export class Archive {
   /** The segment written to, and its handle. */
   private current: Segment | undefined;
   private currentFh: FileHandle | undefined;
-  /** The next segment, being made ahead of need, and the pace of its making. */
-  private preparing: Promise<string> | undefined;
-  private preparePace: PrefillPace | undefined;
+  /** The next segment, being made ahead of need (its path once made), and the pace of its making. */
+  private preparing: { made: Promise<string>; pace: PrefillPace } | undefined;
 
   private pending = new Pending();
   private spare = new Pending();
@@ -317,16 +316,16 @@ export class Archive {
   private prepareNext(segment: Segment | undefined): void {
     const filled = segment === undefined ? 1 : segment.end / segment.bytes;
     if (this.preparing !== undefined) {
-      this.preparePace?.update(filled);
+      this.preparing.pace.update(filled);
       return;
     }
     const path = join(this.dir, `next${TEMP_SUFFIX}`);
     const bytes = this.segmentBytes;
     const pace = new PrefillPace(filled);
-    this.preparePace = pace;
-    this.preparing = preallocate(path, bytes, (at) => pace.before(at, bytes)).then(() => path);
+    const made = preallocate(path, bytes, (at) => pace.before(at, bytes)).then(() => path);
     // A failure surfaces when the segment is needed; until then it must not be unhandled.
-    this.preparing.catch(() => undefined);
+    made.catch(() => undefined);
+    this.preparing = { made, pace };
   }
 
   /** Closes the current segment (synced) and makes a new one start at `firstIndex`. */
@@ -342,11 +341,10 @@ export class Archive {
       await rm(this.current.path);
       this.segments.pop();
     }
-    this.preparePace?.hurry();
-    const prepared = this.preparing ?? preallocate(join(this.dir, `next${TEMP_SUFFIX}`), this.segmentBytes)
+    this.preparing?.pace.hurry();
+    const prepared = this.preparing?.made ?? preallocate(join(this.dir, `next${TEMP_SUFFIX}`), this.segmentBytes)
       .then(() => join(this.dir, `next${TEMP_SUFFIX}`));
     this.preparing = undefined;
-    this.preparePace = undefined;
     const { segment, fh } = await installSegment(this.dir, await prepared, firstIndex, this.segmentBytes);
     this.segments.push(segment);
     this.current = segment;
@@ -536,10 +534,9 @@ export class Archive {
     await this.currentFh?.close();
     this.currentFh = undefined;
     const preparing = this.preparing;
-    this.preparePace?.stop();
     this.preparing = undefined;
-    this.preparePace = undefined;
-    if (preparing !== undefined) await rm(await preparing.catch(() => join(this.dir, `next${TEMP_SUFFIX}`)), { force: true });
+    preparing?.pace.stop();
+    if (preparing !== undefined) await rm(await preparing.made.catch(() => join(this.dir, `next${TEMP_SUFFIX}`)), { force: true });
     this.written.resolve();
     if (this.failure !== undefined) throw this.failure;
   }

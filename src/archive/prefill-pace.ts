@@ -13,9 +13,11 @@ import { ArchiveError } from './errors.ts';
 const READY_AT = 0.75;
 
 export class PrefillPace {
-  /** The share of the current segment filled (1: there is none, or hurried). */
+  /**
+   * The most of the current segment seen filled (1: there is none; Infinity: hurried). Never
+   * lowered: a truncated segment leaves written what was allowed.
+   */
   private filled: number;
-  private hurried = false;
   private stopped = false;
   private waiter: { share: number; resolve: () => void; reject: (error: Error) => void } | undefined;
 
@@ -25,7 +27,7 @@ export class PrefillPace {
 
   /** The current segment is now `share` full. */
   update(share: number): void {
-    if (this.hurried) return;
+    if (share <= this.filled) return;
     this.filled = share;
     const waiter = this.waiter;
     if (waiter !== undefined && share >= waiter.share) {
@@ -36,8 +38,7 @@ export class PrefillPace {
 
   /** From now on every chunk may be written at once. */
   hurry(): void {
-    this.update(1);
-    this.hurried = true;
+    this.update(Infinity);
   }
 
   /** No further chunk is written: the one waiting, and any after it, fail with CLOSED. */

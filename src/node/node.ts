@@ -99,7 +99,6 @@ interface Feed {
   model: ReadModel;
   /** Its subscription while entries reach it as a subscriber; none while it holds the node's state. */
   subscription: Subscription | undefined;
-  closed: boolean;
 }
 
 function clusterOfOne(): ClusterOptions {
@@ -257,13 +256,12 @@ export class Node {
    * has caught up while this node follows, lets it hold this node's state (read-model.ts).
    */
   feed(model: ReadModel): Subscription {
-    const feed: Feed = { model, subscription: undefined, closed: false };
+    const feed: Feed = { model, subscription: undefined };
     this.feeds.add(feed);
     const first = this.feedFrom(feed, model.lastIndex + 1);
     return {
       caughtUp: first.caughtUp,
       close: () => {
-        feed.closed = true;
         this.feeds.delete(feed);
         if (this.sharing === feed) this.unshare();
         feed.subscription?.close();
@@ -324,7 +322,7 @@ export class Node {
     feed.model.state.requests = new RecentRequests();
     feed.model.keepsRequests = false;
     this.sharing = undefined;
-    if (!feed.closed) this.feedFrom(feed, this.applied + 1);
+    if (this.feeds.has(feed)) this.feedFrom(feed, this.applied + 1);
     this.logger.info({ applied: this.applied, ms: Math.round(performance.now() - started) }, 'node: state copied from the read model');
   }
 
