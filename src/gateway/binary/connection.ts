@@ -1,7 +1,7 @@
 /**
  * One client's TCP connection: its bytes go through a FrameReader into its Session, and the
- * Session's actions are carried out — frames queued for the turn's one write, commands sent to
- * the node, the close. The answers and the account's updates meet in a CommitOrder and are
+ * Session's actions are carried out — commands sent to the node, the close — and its frames
+ * taken for the turn's one write. The answers and the account's updates meet in a CommitOrder and are
  * handed to the Session when the gateway flushes the connection, once per event-loop turn.
  */
 import type { Socket } from 'node:net';
@@ -48,9 +48,6 @@ export class Connection {
   private readonly session: Session;
   private readonly reader: FrameReader;
   private readonly order = new CommitOrder();
-  /** Frames of this turn, written together by `flush`. */
-  private readonly outbox: Uint8Array[] = [];
-  private outboxBytes = 0;
   private unlisten: (() => void) | undefined;
   /** Where to send the client once the answers that arrived are out; set when the node does not lead. */
   private redirect: LeaderAddress | undefined;
@@ -119,9 +116,6 @@ export class Connection {
   closed(): void {
     this.ended = true;
     this.socketEnded = true;
-    this.outbox.length = 0;
-    this.outboxBytes = 0;
-    this.session.framesCopied();
     this.stopListening();
   }
 
@@ -153,13 +147,8 @@ export class Connection {
   }
 
   private write(): void {
-    if (this.outboxBytes === 0) return;
-    // The one copy of the turn's frames (the outbox lends the session's buffer).
-    const bytes = Buffer.concat(this.outbox, this.outboxBytes);
-    this.outbox.length = 0;
-    this.outboxBytes = 0;
-    this.session.framesCopied();
-    if (this.socketEnded) return;
+    const bytes = this.session.takeFrames();
+    if (bytes === undefined || this.socketEnded) return;
     // What earlier turns wrote and the network has not taken: past the bound, the client reads
     // too slowly and it would only pile up. It gets no Error (it would not read it). A turn's
     // own frames are bounded apart (answers in flight, one turn's entries).
@@ -178,16 +167,10 @@ export class Connection {
   private perform(actions: readonly Action[]): void {
     // Bounded by the session's actions of one call.
     for (const a of actions) {
-      if (a.type === 'send') {
-        this.outbox.push(a.bytes);
-        this.outboxBytes += a.bytes.byteLength;
-      } else if (a.type === 'submit') {
-        this.submit(a.command);
-      } else {
-        this.ended = true;
-      }
+      if (a.type === 'submit') this.submit(a.command);
+      else this.ended = true;
     }
-    if (actions.length > 0 && !this.flushing) this.host.dirty(this);
+    if ((actions.length > 0 || this.session.framesPending) && !this.flushing) this.host.dirty(this);
   }
 
   /** Once logged in, the account's updates from the view: the reports' source. */

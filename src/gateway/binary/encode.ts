@@ -71,8 +71,6 @@ export class FrameWriter {
   private bytes: Uint8Array;
   private view: DataView;
   private length = 0;
-  /** Bytes up to here were lent (see `lend`). */
-  private lent = 0;
 
   constructor(initialBytes = 4 * LARGEST_MESSAGE_BYTES) {
     assert(Number.isSafeInteger(initialBytes) && initialBytes >= LARGEST_MESSAGE_BYTES, 'room for one message');
@@ -80,9 +78,9 @@ export class FrameWriter {
     this.view = new DataView(this.bytes.buffer);
   }
 
-  /** Bytes written since the last `take` or `lend`. */
+  /** Bytes written since the last `take`. */
   get writtenBytes(): number {
-    return this.length - this.lent;
+    return this.length;
   }
 
   /** Appends one message's frame. */
@@ -93,37 +91,17 @@ export class FrameWriter {
     this.length = end;
   }
 
-  /** A copy of the frames written since the last `take` or `lend`, which the caller owns; empties the writer. */
+  /** A copy of the frames written since the last `take`, which the caller owns; empties the writer. */
   take(): Uint8Array {
-    const frames = this.bytes.slice(this.lent, this.length);
+    const frames = this.bytes.slice(0, this.length);
     this.length = 0;
-    this.lent = 0;
     return frames;
-  }
-
-  /**
-   * The frames written since the last `take` or `lend`, as a view of the writer's buffer and
-   * not a copy: valid until `reclaim`. A connection lends each answer's frames and copies the
-   * turn's together once.
-   */
-  lend(): Uint8Array {
-    const frames = this.bytes.subarray(this.lent, this.length);
-    this.lent = this.length;
-    return frames;
-  }
-
-  /** The views `lend` gave out are no longer read: their bytes may be written over. */
-  reclaim(): void {
-    assert(this.lent === this.length, 'reclaimed with nothing written since the last lend');
-    this.length = 0;
-    this.lent = 0;
   }
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.bytes.byteLength) return;
     let capacity = this.bytes.byteLength * 2;
     while (capacity < this.length + bytes) capacity *= 2;
-    // The lent views keep the old buffer: it is not written again.
     const grown = new Uint8Array(capacity);
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;

@@ -2,8 +2,10 @@
  * One client connection's protocol state, sans I/O (in the style of etcd's raft): no socket,
  * timer, clock or randomness inside. The caller feeds it frames, ticks of a monotonic clock and
  * the outcomes of the commands it submitted; each call returns what to do, in order: commands
- * to submit, at most one `send` of the frames it produced (a buffer the caller owns), and a
- * `close` after which the session ignores everything.
+ * to submit, and a `close` after which the session ignores everything. The frames it produces
+ * gather in its buffer until the caller takes them (`takeFrames`) — a connection does once per
+ * event-loop turn, so the answers to a turn's requests leave in one write, and answering one
+ * allocates nothing but its frames' bytes.
  *
  * Hello, then Login, then commands (docs/protocol.md). A request counts as in flight from its
  * frame until its outcome comes back through `onCommandDone` or `onCommandFailed`.
@@ -31,8 +33,6 @@ type CommandMessage = MessageOf<CommandName>;
 export type AccountCommand = Extract<Command, { type: CommandName }>;
 
 export type Action =
-  /** Frames to write, lent from the session's buffer: copy them before calling `framesCopied`. */
-  | { type: 'send'; bytes: Uint8Array }
   /** A request's engine command, with the account the connection logged in as. */
   | { type: 'submit'; command: AccountCommand }
   /** `code` is the Error code sent before closing, or 0 when the close is orderly (logout, redirect). */
@@ -68,6 +68,9 @@ export const MISSED_HEARTBEATS_MAX = 3;
 
 export const SessionState = { AwaitHello: 1, AwaitLogin: 2, LoggedIn: 3, LoggingOut: 4, Closed: 5 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+/** What most calls return: their frames wait in the buffer, and nothing else is to be done. */
+const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 /** The in-flight table's first size; it grows (and stays) as a connection pipelines more. */
 const INITIAL_IN_FLIGHT = 64;
@@ -136,8 +139,8 @@ export class Session {
   }
 
   /** One frame from the client, length word included (a FrameReader's output). */
-  onFrame(frame: Uint8Array): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  onFrame(frame: Uint8Array): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     this.lastReceivedMs = this.nowMs;
     const decoded = decodeClientFrame(frame);
     if (decoded.ok) this.receive(decoded.value);
@@ -146,16 +149,16 @@ export class Session {
   }
 
   /** The FrameReader refused the stream (oversize or impossible length): it cannot go on. */
-  onFrameError(error: WireError): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  onFrameError(error: WireError): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     assert(closesConnection(error.code), 'a stream error ends the connection');
     this.refuse(error.code, error.message);
     return this.flush();
   }
 
   /** Time passes: ends a silent connection, keeps a quiet one alive. */
-  onTick(nowMs: number): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  onTick(nowMs: number): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     assert(nowMs >= this.nowMs, 'the clock is monotonic');
     this.nowMs = nowMs;
     const silentMs = nowMs - this.lastReceivedMs;
@@ -168,8 +171,8 @@ export class Session {
   }
 
   /** A submitted command's outcome: its reports, `reports[0, count)`, the last one (only) marked `last`. */
-  onCommandDone(request: number, reports: readonly ExecutionReport[], count = reports.length): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  onCommandDone(request: number, reports: readonly ExecutionReport[], count = reports.length): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     this.finish(request);
     assert(count > 0 && count <= reports.length, 'every request has a report');
     for (let i = 0; i < count; i++) {
@@ -183,8 +186,8 @@ export class Session {
   }
 
   /** A submitted command did not run (the node was overloaded, or lost its leadership). */
-  onCommandFailed(request: number, code: ErrorCode, message: string): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  onCommandFailed(request: number, code: ErrorCode, message: string): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     assert(!closesConnection(code), 'a failed command leaves the connection up: terminate() ends it');
     this.finish(request);
     this.refuse(code, message, request);
@@ -193,8 +196,8 @@ export class Session {
   }
 
   /** A report no request of this connection caused: a resting order traded, a stop triggered, … */
-  onUnsolicited(report: ExecutionReport): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  onUnsolicited(report: ExecutionReport): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     assert(this.accountNow !== 0, 'reports go to a logged-in account');
     assert(report.request === 0 && report.last === 0, 'an unsolicited report answers no request');
     this.send(report);
@@ -202,16 +205,16 @@ export class Session {
   }
 
   /** This node does not lead (or no longer): tell the client where the leader is, and close. */
-  onNotLeader(leader: LeaderAddress): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  onNotLeader(leader: LeaderAddress): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     this.send({ type: 'Redirect', leaderId: leader.leaderId, host: leader.host, port: leader.port });
     this.close(0, `redirected to node ${leader.leaderId}`);
     return this.flush();
   }
 
   /** The server ends the session (shutting down, failed): an Error, then close. */
-  terminate(code: ErrorCode, message: string): Action[] {
-    if (this.stateNow === SessionState.Closed) return [];
+  terminate(code: ErrorCode, message: string): readonly Action[] {
+    if (this.stateNow === SessionState.Closed) return NO_ACTIONS;
     assert(closesConnection(code), 'terminate with a closing code');
     this.refuse(code, message);
     return this.flush();
@@ -303,19 +306,24 @@ export class Session {
     this.closeAction = { type: 'close', code, reason };
   }
 
-  /** The bytes of every 'send' so far were copied: their buffer is reused. */
-  framesCopied(): void {
-    this.writer.reclaim();
+  /** Frames are waiting to be taken. */
+  get framesPending(): boolean {
+    return this.writer.writtenBytes > 0;
   }
 
-  private flush(): Action[] {
-    const actions = this.actions;
-    this.actions = [];
-    if (this.writer.writtenBytes > 0) actions.push({ type: 'send', bytes: this.writer.lend() });
+  /** The frames produced since the last take, in order, as bytes the caller owns; undefined if none. */
+  takeFrames(): Uint8Array | undefined {
+    return this.writer.writtenBytes > 0 ? this.writer.take() : undefined;
+  }
+
+  private flush(): readonly Action[] {
     if (this.closeAction !== undefined) {
-      actions.push(this.closeAction);
+      this.actions.push(this.closeAction);
       this.closeAction = undefined;
     }
+    if (this.actions.length === 0) return NO_ACTIONS;
+    const actions = this.actions;
+    this.actions = [];
     return actions;
   }
 }

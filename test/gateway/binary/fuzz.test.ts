@@ -171,8 +171,8 @@ function connection(rng: SimRandom, id: number, totals: Totals): void {
   }
   const stream = Buffer.concat(frames);
   const pending: number[] = [];
-  const note = (actions: Action[], expected?: WireError): void => {
-    const { sent, submitted, close } = outcome(actions);
+  const note = (actions: readonly Action[], expected?: WireError): void => {
+    const { sent, submitted, close } = outcome(session, actions);
     for (const c of submitted) {
       assert.equal(c.account, ACCOUNT);
       pending.push(c.request);

@@ -33,8 +33,8 @@ import {
 } from './support.ts';
 
 /** The actions must be: an Error with `code` (and `request`), then a close if the code ends the connection. */
-function expectRefused(actions: Action[], code: ErrorCode, request = 0, closes = true): void {
-  const { sent, submitted, close } = outcome(actions);
+function expectRefused(session: Session, actions: readonly Action[], code: ErrorCode, request = 0, closes = true): Extract<ServerMessage, { type: 'Error' }> {
+  const { sent, submitted, close } = outcome(session, actions);
   assert.equal(submitted.length, 0);
   assert.equal(sent.length, 1, 'one Error');
   const error = sent[0];
@@ -44,6 +44,7 @@ function expectRefused(actions: Action[], code: ErrorCode, request = 0, closes =
   assert.ok(error.message.length > 0);
   if (closes) assert.deepEqual(close, { type: 'close', code, reason: close?.reason });
   else assert.equal(close, undefined);
+  return error;
 }
 
 function report(request: number, fields: Partial<ExecutionReport> = {}): ExecutionReport {
@@ -54,12 +55,17 @@ function report(request: number, fields: Partial<ExecutionReport> = {}): Executi
   };
 }
 
+/** The call sent, submitted and closed nothing. */
+function expectNothing(session: Session, actions: readonly Action[], message?: string): void {
+  assert.deepEqual(outcome(session, actions), { sent: [], submitted: [], close: undefined }, message);
+}
+
 function expectClosedForGood(session: Session): void {
   assert.equal(session.state, SessionState.Closed);
-  assert.deepEqual(session.onFrame(frame({ type: 'Heartbeat' })), []);
-  assert.deepEqual(session.onTick(1e12), []);
-  assert.deepEqual(session.onNotLeader({ leaderId: 1, host: 'h', port: 1 }), []);
-  assert.deepEqual(session.terminate(ErrorCode.SHUTTING_DOWN, 'bye'), []);
+  expectNothing(session, session.onFrame(frame({ type: 'Heartbeat' })));
+  expectNothing(session, session.onTick(1e12));
+  expectNothing(session, session.onNotLeader({ leaderId: 1, host: 'h', port: 1 }));
+  expectNothing(session, session.terminate(ErrorCode.SHUTTING_DOWN, 'bye'));
   assert.equal(session.requestsInFlight, 0);
 }
 
@@ -68,21 +74,21 @@ describe('Session: the happy path', () => {
     const nonce = nonceOf(9);
     const session = newSession({ nonce, heartbeatIntervalMs: 500, maxInFlight: 8, maxFrameBytes: 1024 });
     assert.equal(session.state, SessionState.AwaitHello);
-    const { sent, close } = outcome(session.onFrame(hello()));
+    const { sent, close } = outcome(session, session.onFrame(hello()));
     assert.equal(close, undefined);
     assert.deepEqual(sent, [{
       type: 'Challenge', protocolVersion: PROTOCOL_VERSION, nonce, heartbeatIntervalMs: 500, maxInFlight: 8, maxFrameBytes: 1024,
     }]);
     assert.equal(session.state, SessionState.AwaitLogin);
     assert.equal(session.account, 0);
-    assert.deepEqual(outcome(session.onFrame(login(nonce))).sent, [{ type: 'LoginAccepted', account: ACCOUNT }]);
+    assert.deepEqual(outcome(session, session.onFrame(login(nonce))).sent, [{ type: 'LoginAccepted', account: ACCOUNT }]);
     assert.equal(session.state, SessionState.LoggedIn);
     assert.equal(session.account, ACCOUNT);
   });
 
   it('each command is submitted with the account, its request id and every field as sent', () => {
     const session = loggedInSession();
-    const place = outcome(session.onFrame(placeOrder(1, {
+    const place = outcome(session, session.onFrame(placeOrder(1, {
       product: 3, clientOrderId: 77, side: Side.Sell, orderType: OrderType.StopLimit, tif: TimeInForce.IOC, postOnly: 0,
       stp: Stp.DecrementCancel, price: 12_345, qty: 2 ** 40, quoteBudget: 0, stopPrice: 12_000,
     })));
@@ -96,7 +102,7 @@ describe('Session: the happy path', () => {
       frame({ type: 'CancelOrder', request: 2, order: 9, clientOrderId: 0 }),
       frame({ type: 'CancelAll', request: 3, product: 0 }),
       frame({ type: 'ModifyOrder', request: 4, order: 9, clientOrderId: 5, price: 101, qty: 20 }),
-    ].map((f) => outcome(session.onFrame(f)).submitted[0]);
+    ].map((f) => outcome(session, session.onFrame(f)).submitted[0]);
     assert.deepEqual(rest, [
       { type: 'CancelOrder', account: ACCOUNT, request: 2, order: 9, clientOrderId: 0 },
       { type: 'CancelAll', account: ACCOUNT, request: 3, product: 0 },
@@ -107,7 +113,7 @@ describe('Session: the happy path', () => {
 
   it("a command's reports go out in one send, in order; the request leaves the in-flight count", () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(5));
+    outcome(session, session.onFrame(placeOrder(5)));
     const reports = [
       report(5, { kind: ReportKind.New, last: 0 }),
       report(5, {
@@ -117,47 +123,47 @@ describe('Session: the happy path', () => {
       report(5, { kind: ReportKind.Cancelled, filledQty: 4, leavesQty: 0, reason: 4, last: 1 }),
     ];
     const actions = session.onCommandDone(5, reports);
-    assert.equal(actions.length, 1);
-    assert.deepEqual(outcome(actions).sent, reports);
+    assert.equal(actions.length, 0, 'an answer is frames alone');
+    assert.deepEqual(outcome(session, actions).sent, reports);
     assert.equal(session.requestsInFlight, 0);
   });
 
   it('a rejection and a duplicate are reports too, with the engine reason', () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(6));
+    outcome(session, session.onFrame(placeOrder(6)));
     const rejected = report(6, { kind: ReportKind.Rejected, order: 0, reason: Reason.INSUFFICIENT_FUNDS });
-    assert.deepEqual(outcome(session.onCommandDone(6, [rejected])).sent, [rejected]);
-    session.onFrame(placeOrder(6));
+    assert.deepEqual(outcome(session, session.onCommandDone(6, [rejected])).sent, [rejected]);
+    outcome(session, session.onFrame(placeOrder(6)));
     const duplicate = report(6, { kind: ReportKind.Duplicate, order: 0, reason: Reason.INSUFFICIENT_FUNDS });
-    assert.deepEqual(outcome(session.onCommandDone(6, [duplicate])).sent, [duplicate]);
+    assert.deepEqual(outcome(session, session.onCommandDone(6, [duplicate])).sent, [duplicate]);
   });
 
   it('unsolicited reports (request 0) go out as they come', () => {
     const session = loggedInSession();
     const fill = report(0, { kind: ReportKind.Filled, filledQty: 10, leavesQty: 0, trade: 8, fillPrice: 100, fillQty: 10,
       fee: -1, liquidity: Liquidity.Maker, last: 0 });
-    assert.deepEqual(outcome(session.onUnsolicited(fill)).sent, [fill]);
+    assert.deepEqual(outcome(session, session.onUnsolicited(fill)).sent, [fill]);
   });
 
   it('Logout waits for the requests in flight, then LogoutAccepted and an orderly close', () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(1));
-    session.onFrame(placeOrder(2));
-    assert.deepEqual(outcome(session.onFrame(frame({ type: 'Logout' }))), { sent: [], submitted: [], close: undefined });
+    outcome(session, session.onFrame(placeOrder(1)));
+    outcome(session, session.onFrame(placeOrder(2)));
+    assert.deepEqual(outcome(session, session.onFrame(frame({ type: 'Logout' }))), { sent: [], submitted: [], close: undefined });
     assert.equal(session.state, SessionState.LoggingOut);
     const fill = report(0, { last: 0 });
-    assert.deepEqual(outcome(session.onUnsolicited(fill)).sent, [fill], 'reports still flow');
-    assert.deepEqual(outcome(session.onFrame(frame({ type: 'Heartbeat' }))).sent, []);
-    expectRefused(session.onFrame(placeOrder(3)), ErrorCode.UNEXPECTED_MESSAGE);
+    assert.deepEqual(outcome(session, session.onUnsolicited(fill)).sent, [fill], 'reports still flow');
+    assert.deepEqual(outcome(session, session.onFrame(frame({ type: 'Heartbeat' }))).sent, []);
+    expectRefused(session, session.onFrame(placeOrder(3)), ErrorCode.UNEXPECTED_MESSAGE);
   });
 
   it('Logout: the last outcome is followed by LogoutAccepted', () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(1));
-    session.onFrame(placeOrder(2));
-    session.onFrame(frame({ type: 'Logout' }));
-    assert.equal(outcome(session.onCommandDone(1, [report(1)])).close, undefined);
-    const last = outcome(session.onCommandFailed(2, ErrorCode.OVERLOADED, 'the queue is full'));
+    outcome(session, session.onFrame(placeOrder(1)));
+    outcome(session, session.onFrame(placeOrder(2)));
+    outcome(session, session.onFrame(frame({ type: 'Logout' })));
+    assert.equal(outcome(session, session.onCommandDone(1, [report(1)])).close, undefined);
+    const last = outcome(session, session.onCommandFailed(2, ErrorCode.OVERLOADED, 'the queue is full'));
     assert.deepEqual(last.sent.map((m) => m.type), ['Error', 'LogoutAccepted']);
     assert.deepEqual(last.close, { type: 'close', code: 0, reason: 'logged out' });
     expectClosedForGood(session);
@@ -165,7 +171,7 @@ describe('Session: the happy path', () => {
 
   it('Logout with nothing in flight is accepted at once', () => {
     const session = loggedInSession();
-    const { sent, close } = outcome(session.onFrame(frame({ type: 'Logout' })));
+    const { sent, close } = outcome(session, session.onFrame(frame({ type: 'Logout' })));
     assert.deepEqual(sent, [{ type: 'LogoutAccepted' }]);
     assert.equal(close?.code, 0);
     expectClosedForGood(session);
@@ -175,7 +181,7 @@ describe('Session: the happy path', () => {
 describe('Session: messages out of order', () => {
   const helloed = (): Session => {
     const session = newSession();
-    session.onFrame(hello());
+    outcome(session, session.onFrame(hello()));
     return session;
   };
   const cases: [string, () => Session, Uint8Array][] = [
@@ -191,7 +197,7 @@ describe('Session: messages out of order', () => {
   for (const [what, setUp, message] of cases) {
     it(`${what}: UNEXPECTED_MESSAGE, closed`, () => {
       const session = setUp();
-      expectRefused(session.onFrame(message), ErrorCode.UNEXPECTED_MESSAGE);
+      expectRefused(session, session.onFrame(message), ErrorCode.UNEXPECTED_MESSAGE);
       expectClosedForGood(session);
     });
   }
@@ -199,7 +205,7 @@ describe('Session: messages out of order', () => {
   it('a protocol version the server does not speak: UNSUPPORTED_VERSION, closed', () => {
     for (const version of [0, 2, 65_535]) {
       const session = newSession();
-      expectRefused(session.onFrame(hello(version)), ErrorCode.UNSUPPORTED_VERSION);
+      expectRefused(session, session.onFrame(hello(version)), ErrorCode.UNSUPPORTED_VERSION);
       expectClosedForGood(session);
     }
   });
@@ -208,16 +214,14 @@ describe('Session: messages out of order', () => {
     const session = loggedInSession();
     const bad = placeOrder(1);
     new DataView(bad.buffer).setFloat64(32, Number.NaN, true);
-    const actions = session.onFrame(bad);
-    expectRefused(actions, ErrorCode.BAD_FIELD);
-    const error = outcome(actions).sent[0];
-    assert.ok(error.type === 'Error' && error.message.includes('PlaceOrder.price'), 'the message names the field');
+    const error = expectRefused(session, session.onFrame(bad), ErrorCode.BAD_FIELD);
+    assert.ok(error.message.includes('PlaceOrder.price'), 'the message names the field');
     expectClosedForGood(session);
   });
 
   it('a stream the frame reader refused: its error code, closed', () => {
     const session = loggedInSession();
-    expectRefused(session.onFrameError({ code: ErrorCode.FRAME_TOO_LARGE, message: 'a frame of 9999 bytes' }),
+    expectRefused(session, session.onFrameError({ code: ErrorCode.FRAME_TOO_LARGE, message: 'a frame of 9999 bytes' }),
       ErrorCode.FRAME_TOO_LARGE);
     expectClosedForGood(session);
   });
@@ -234,8 +238,8 @@ describe('Session: login', () => {
       login(nonce, KEY_ID, 'another secret'),
     ]) {
       const session = newSession({ nonce });
-      session.onFrame(hello());
-      expectRefused(session.onFrame(attempt), ErrorCode.AUTH_FAILED);
+      outcome(session, session.onFrame(hello()));
+      expectRefused(session, session.onFrame(attempt), ErrorCode.AUTH_FAILED);
       assert.equal(session.account, 0);
       expectClosedForGood(session);
     }
@@ -244,33 +248,33 @@ describe('Session: login', () => {
   it("a Login captured on another connection fails on this one: its nonce is another's", () => {
     const captured = login(nonceOf(1));
     const session = newSession({ nonce: nonceOf(2) });
-    session.onFrame(hello());
-    expectRefused(session.onFrame(captured), ErrorCode.AUTH_FAILED);
+    outcome(session, session.onFrame(hello()));
+    expectRefused(session, session.onFrame(captured), ErrorCode.AUTH_FAILED);
   });
 
   it('the nonce is used once: a replayed or second Login is refused with NONCE_USED, closed', () => {
     const nonce = nonceOf(3);
     const session = newSession({ nonce });
-    session.onFrame(hello());
+    outcome(session, session.onFrame(hello()));
     const first = login(nonce);
-    assert.equal(outcome(session.onFrame(first)).sent[0].type, 'LoginAccepted');
-    expectRefused(session.onFrame(first), ErrorCode.NONCE_USED);
+    assert.equal(outcome(session, session.onFrame(first)).sent[0].type, 'LoginAccepted');
+    expectRefused(session, session.onFrame(first), ErrorCode.NONCE_USED);
     expectClosedForGood(session);
   });
 
   it('a second Login while logging out is refused the same way', () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(1));
-    session.onFrame(frame({ type: 'Logout' }));
-    expectRefused(session.onFrame(login(nonceOf(1))), ErrorCode.NONCE_USED);
+    outcome(session, session.onFrame(placeOrder(1)));
+    outcome(session, session.onFrame(frame({ type: 'Logout' })));
+    expectRefused(session, session.onFrame(login(nonceOf(1))), ErrorCode.NONCE_USED);
   });
 
   it('the verify callback sees the key id, the nonce and the signature as sent', () => {
     const nonce = nonceOf(4);
     const seen: [number, number[], number[]][] = [];
     const session = newSession({ nonce, verify: (keyId, n, signature) => (seen.push([keyId, [...n], [...signature]]), 3) });
-    session.onFrame(hello());
-    session.onFrame(login(nonce, 2 ** 50));
+    outcome(session, session.onFrame(hello()));
+    outcome(session, session.onFrame(login(nonce, 2 ** 50)));
     assert.deepEqual(seen, [[2 ** 50, [...nonce], [...sign(SECRET, nonce, 2 ** 50)]]]);
     assert.equal(session.account, 3);
   });
@@ -279,30 +283,30 @@ describe('Session: login', () => {
 describe('Session: throttling', () => {
   it('over maxInFlight requests: THROTTLED for that request, the connection stays up', () => {
     const session = loggedInSession({ maxInFlight: 3 });
-    for (const request of [1, 2, 3]) assert.equal(outcome(session.onFrame(placeOrder(request))).submitted.length, 1);
-    expectRefused(session.onFrame(placeOrder(4)), ErrorCode.THROTTLED, 4, false);
-    expectRefused(session.onFrame(frame({ type: 'CancelAll', request: 5, product: 0 })), ErrorCode.THROTTLED, 5, false);
+    for (const request of [1, 2, 3]) assert.equal(outcome(session, session.onFrame(placeOrder(request))).submitted.length, 1);
+    expectRefused(session, session.onFrame(placeOrder(4)), ErrorCode.THROTTLED, 4, false);
+    expectRefused(session, session.onFrame(frame({ type: 'CancelAll', request: 5, product: 0 })), ErrorCode.THROTTLED, 5, false);
     assert.equal(session.requestsInFlight, 3);
-    session.onCommandDone(2, [report(2)]);
-    assert.equal(outcome(session.onFrame(placeOrder(4))).submitted[0].request, 4);
-    expectRefused(session.onFrame(placeOrder(6)), ErrorCode.THROTTLED, 6, false);
+    outcome(session, session.onCommandDone(2, [report(2)]));
+    assert.equal(outcome(session, session.onFrame(placeOrder(4))).submitted[0].request, 4);
+    expectRefused(session, session.onFrame(placeOrder(6)), ErrorCode.THROTTLED, 6, false);
     assert.equal(session.state, SessionState.LoggedIn);
   });
 
   it('a request id already in flight: REQUEST_IN_FLIGHT, the connection stays up', () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(10));
-    expectRefused(session.onFrame(frame({ type: 'CancelOrder', request: 10, order: 1, clientOrderId: 0 })),
+    outcome(session, session.onFrame(placeOrder(10)));
+    expectRefused(session, session.onFrame(frame({ type: 'CancelOrder', request: 10, order: 1, clientOrderId: 0 })),
       ErrorCode.REQUEST_IN_FLIGHT, 10, false);
-    session.onCommandDone(10, [report(10)]);
-    assert.equal(outcome(session.onFrame(placeOrder(10))).submitted.length, 1, 'once answered, the id may be retried');
+    outcome(session, session.onCommandDone(10, [report(10)]));
+    assert.equal(outcome(session, session.onFrame(placeOrder(10))).submitted.length, 1, 'once answered, the id may be retried');
   });
 
   it('a command that failed to run: its Error, the slot freed, the connection up', () => {
     const session = loggedInSession({ maxInFlight: 1 });
-    session.onFrame(placeOrder(1));
-    expectRefused(session.onCommandFailed(1, ErrorCode.LEADERSHIP_LOST, 'retry with the request id'), ErrorCode.LEADERSHIP_LOST, 1, false);
-    assert.equal(outcome(session.onFrame(placeOrder(2))).submitted.length, 1);
+    outcome(session, session.onFrame(placeOrder(1)));
+    expectRefused(session, session.onCommandFailed(1, ErrorCode.LEADERSHIP_LOST, 'retry with the request id'), ErrorCode.LEADERSHIP_LOST, 1, false);
+    assert.equal(outcome(session, session.onFrame(placeOrder(2))).submitted.length, 1);
   });
 });
 
@@ -311,22 +315,22 @@ describe('Session: heartbeats', () => {
 
   it('sends a Heartbeat once it has sent nothing for an interval, not before the Challenge', () => {
     const session = newSession({ heartbeatIntervalMs: interval });
-    assert.deepEqual(session.onTick(interval * 2), [], 'no Hello yet: nothing to say');
-    session.onFrame(hello());
-    assert.deepEqual(session.onTick(interval * 3 - 1), []);
-    assert.deepEqual(outcome(session.onTick(interval * 3)).sent, [{ type: 'Heartbeat' }]);
-    assert.deepEqual(session.onTick(interval * 4 - 1), []);
-    session.onFrame(frame({ type: 'Heartbeat' }));
-    assert.deepEqual(outcome(session.onTick(interval * 4)).sent, [{ type: 'Heartbeat' }]);
+    expectNothing(session, session.onTick(interval * 2), 'no Hello yet: nothing to say');
+    outcome(session, session.onFrame(hello()));
+    expectNothing(session, session.onTick(interval * 3 - 1));
+    assert.deepEqual(outcome(session, session.onTick(interval * 3)).sent, [{ type: 'Heartbeat' }]);
+    expectNothing(session, session.onTick(interval * 4 - 1));
+    outcome(session, session.onFrame(frame({ type: 'Heartbeat' })));
+    assert.deepEqual(outcome(session, session.onTick(interval * 4)).sent, [{ type: 'Heartbeat' }]);
   });
 
   it('anything it sends counts as a heartbeat', () => {
     const session = loggedInSession({ heartbeatIntervalMs: interval });
-    session.onTick(900);
-    session.onFrame(placeOrder(1));
-    session.onCommandDone(1, [report(1)]);
-    assert.deepEqual(session.onTick(1_899), []);
-    assert.deepEqual(outcome(session.onTick(1_900)).sent, [{ type: 'Heartbeat' }]);
+    outcome(session, session.onTick(900));
+    outcome(session, session.onFrame(placeOrder(1)));
+    outcome(session, session.onCommandDone(1, [report(1)]));
+    expectNothing(session, session.onTick(1_899));
+    assert.deepEqual(outcome(session, session.onTick(1_900)).sent, [{ type: 'Heartbeat' }]);
   });
 
   it(`closes with HEARTBEAT_TIMEOUT after ${MISSED_HEARTBEATS_MAX} intervals without a frame`, () => {
@@ -334,41 +338,42 @@ describe('Session: heartbeats', () => {
     let now = 0;
     for (let i = 0; i < 10; i++) {
       now += interval * MISSED_HEARTBEATS_MAX - 1;
-      assert.equal(outcome(session.onTick(now)).close, undefined);
-      session.onFrame(frame({ type: 'Heartbeat' }));
+      assert.equal(outcome(session, session.onTick(now)).close, undefined);
+      outcome(session, session.onFrame(frame({ type: 'Heartbeat' })));
     }
     const limit = now + interval * MISSED_HEARTBEATS_MAX;
-    assert.equal(outcome(session.onTick(limit - 1)).close, undefined);
-    expectRefused(session.onTick(limit), ErrorCode.HEARTBEAT_TIMEOUT);
+    assert.equal(outcome(session, session.onTick(limit - 1)).close, undefined);
+    expectRefused(session, session.onTick(limit), ErrorCode.HEARTBEAT_TIMEOUT);
     expectClosedForGood(session);
   });
 
   it('a client that never says Hello is closed after the same silence', () => {
     const session = newSession({ heartbeatIntervalMs: interval, nowMs: 5_000 });
-    assert.deepEqual(session.onTick(5_000 + interval * MISSED_HEARTBEATS_MAX - 1), []);
-    expectRefused(session.onTick(5_000 + interval * MISSED_HEARTBEATS_MAX), ErrorCode.HEARTBEAT_TIMEOUT);
+    expectNothing(session, session.onTick(5_000 + interval * MISSED_HEARTBEATS_MAX - 1));
+    expectRefused(session, session.onTick(5_000 + interval * MISSED_HEARTBEATS_MAX), ErrorCode.HEARTBEAT_TIMEOUT);
   });
 });
 
 describe('Session: the server ends it', () => {
   it('not the leader: Redirect with where it is, an orderly close', () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(1));
-    const { sent, close } = outcome(session.onNotLeader({ leaderId: 2, host: 'node-2.example', port: 7001 }));
+    outcome(session, session.onFrame(placeOrder(1)));
+    const { sent, close } = outcome(session, session.onNotLeader({ leaderId: 2, host: 'node-2.example', port: 7001 }));
     assert.deepEqual(sent, [{ type: 'Redirect', leaderId: 2, host: 'node-2.example', port: 7001 }] satisfies ServerMessage[]);
     assert.equal(close?.code, 0);
-    assert.deepEqual(session.onCommandDone(1, [report(1)]), [], 'an outcome after the close is dropped');
+    expectNothing(session, session.onCommandDone(1, [report(1)]), 'an outcome after the close is dropped');
     expectClosedForGood(session);
   });
 
   it('before Hello too: a follower redirects at once', () => {
-    const { sent } = outcome(newSession().onNotLeader({ leaderId: 0, host: '', port: 0 }));
+    const session = newSession();
+    const { sent } = outcome(session, session.onNotLeader({ leaderId: 0, host: '', port: 0 }));
     assert.deepEqual(sent, [{ type: 'Redirect', leaderId: 0, host: '', port: 0 }]);
   });
 
   it('terminate: the Error, then close', () => {
     const session = loggedInSession();
-    expectRefused(session.terminate(ErrorCode.SHUTTING_DOWN, 'the node is closing'), ErrorCode.SHUTTING_DOWN);
+    expectRefused(session, session.terminate(ErrorCode.SHUTTING_DOWN, 'the node is closing'), ErrorCode.SHUTTING_DOWN);
     expectClosedForGood(session);
   });
 });
@@ -377,7 +382,7 @@ describe("Session: the caller's mistakes are assertions", () => {
   it('an outcome for a request not in flight, reports that do not answer it, time going back', () => {
     const session = loggedInSession();
     assert.throws(() => session.onCommandDone(1, [report(1)]), InvariantError);
-    session.onFrame(placeOrder(1));
+    outcome(session, session.onFrame(placeOrder(1)));
     assert.throws(() => loggedInSession().onCommandDone(1, []), InvariantError);
     const mismatched = loggedInSession();
     mismatched.onFrame(placeOrder(1));
@@ -385,13 +390,13 @@ describe("Session: the caller's mistakes are assertions", () => {
     const unmarked = loggedInSession();
     unmarked.onFrame(placeOrder(1));
     assert.throws(() => unmarked.onCommandDone(1, [report(1, { last: 0 })]), InvariantError);
-    session.onTick(100);
+    outcome(session, session.onTick(100));
     assert.throws(() => session.onTick(99), InvariantError);
   });
 
   it('a failure code that closes, a terminate that does not, an unsolicited report before Login', () => {
     const session = loggedInSession();
-    session.onFrame(placeOrder(1));
+    outcome(session, session.onFrame(placeOrder(1)));
     assert.throws(() => session.onCommandFailed(1, ErrorCode.SHUTTING_DOWN, 'x'), InvariantError);
     assert.throws(() => session.terminate(ErrorCode.THROTTLED, 'x'), InvariantError);
     assert.throws(() => newSession().onUnsolicited(report(0, { last: 0 })), InvariantError);
