@@ -18,7 +18,7 @@ export class CommandQueue {
   private commands: (Command | undefined)[];
   private dones: (Done | undefined)[];
   private entries: (CommittedEntry | undefined)[];
-  /** When each command was submitted (performance.now() ms): submit-to-commit latency. */
+  /** When each command arrived (performance.now() ms): submit-to-commit latency. */
   private submittedMs: Float64Array;
   /** Capacity - 1; the capacity is a power of two. */
   private mask: number;
@@ -38,14 +38,14 @@ export class CommandQueue {
     this.mask = capacity - 1;
   }
 
-  /** False (and nothing queued) when `limit` commands are queued. */
-  push(command: Command, done: Done): boolean {
+  /** False (and nothing queued) when `limit` commands are queued. `receivedMs`: when it arrived. */
+  push(command: Command, done: Done, receivedMs: number): boolean {
     if (this.length === this.limit) return false;
     if (this.waiting + this.length > this.mask) this.grow();
     const at = (this.head + this.waiting + this.length) & this.mask;
     this.commands[at] = command;
     this.dones[at] = done;
-    this.submittedMs[at] = performance.now();
+    this.submittedMs[at] = receivedMs;
     this.length++;
     return true;
   }

@@ -42,7 +42,7 @@ it('calls each command back once, commits in order with its own entry, and holds
       if (o.kind === 'push') {
         for (let k = 0; k < o.n; k++) {
           const id = nextId++;
-          const accepted = queue.push(commandOf(id), doneFor(id));
+          const accepted = queue.push(commandOf(id), doneFor(id), 0);
           assert.equal(accepted, queued.length < limit);
           if (accepted) queued.push(id);
         }
@@ -85,8 +85,8 @@ it('lets a committed command and its entry be collected while later ones wait', 
   const queue = new CommandQueue(10);
   const refs = ((): { command: WeakRef<Command>; entry: WeakRef<CommittedEntry> } => {
     const command = commandOf(1);
-    queue.push(command, () => undefined);
-    queue.push(commandOf(2), () => undefined);
+    queue.push(command, () => undefined, 0);
+    queue.push(commandOf(2), () => undefined, 0);
     const entry = new CommittedEntry(1, 1, 0, new Float64Array(0), 0, 0);
     queue.ran(entry);
     queue.ran(new CommittedEntry(2, 1, 0, new Float64Array(0), 0, 0));

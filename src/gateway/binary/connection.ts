@@ -57,6 +57,8 @@ export class Connection {
   /** Shutting down: no new frames; SHUTTING_DOWN once the requests in flight are answered. */
   private draining = false;
   private flushing = false;
+  /** When the chunk being read arrived: its commands' arrival, for their commit latency. */
+  private receivedMs = 0;
   private readonly sink: ReportSink = {
     answer: (request, reports, count) => this.perform(this.session.onCommandDone(request, reports, count)),
     unsolicited: (report: ExecutionReport) => this.perform(this.session.onUnsolicited(report)),
@@ -75,6 +77,7 @@ export class Connection {
   /** Bytes from the client. */
   receive(chunk: Uint8Array, nowMs: number): void {
     if (this.ended || this.draining) return;
+    this.receivedMs = nowMs;
     // The session stamps frames with its clock: bring it to now rather than the last tick.
     this.perform(this.session.onTick(nowMs));
     this.reader.push(chunk);
@@ -165,8 +168,10 @@ export class Connection {
   }
 
   private perform(actions: readonly Action[]): void {
-    // Bounded by the session's actions of one call.
-    for (const a of actions) {
+    // Bounded by the session's actions of one call. Indexed: the iterator of a for-of here was
+    // not optimized away, and its objects were a tenth of what an order-entry leader allocated.
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i];
       if (a.type === 'submit') this.submit(a.command);
       else this.ended = true;
     }
@@ -208,7 +213,7 @@ export class Connection {
   };
 
   private submit(command: AccountCommand): void {
-    const refused = this.host.node.send(command, this.done);
+    const refused = this.host.node.send(command, this.done, this.receivedMs);
     // Refused at once: answered like a later failure, once this call's actions are carried out.
     if (refused !== undefined) queueMicrotask(() => this.failed(command, refused));
   }

@@ -69,8 +69,11 @@ export const MISSED_HEARTBEATS_MAX = 3;
 export const SessionState = { AwaitHello: 1, AwaitLogin: 2, LoggedIn: 3, LoggingOut: 4, Closed: 5 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 
-/** What most calls return: their frames wait in the buffer, and nothing else is to be done. */
-const NO_ACTIONS: readonly Action[] = Object.freeze([]);
+/**
+ * What most calls return: their frames wait in the buffer, and nothing else is to be done. Not
+ * frozen: a frozen array's elements are of another kind, and a loop over both kinds is slower.
+ */
+const NO_ACTIONS: readonly Action[] = [];
 
 /** The in-flight table's first size; it grows (and stays) as a connection pipelines more. */
 const INITIAL_IN_FLIGHT = 64;
@@ -104,8 +107,8 @@ export class Session {
    */
   private readonly inFlight: PairIndex;
   private readonly writer = new FrameWriter();
-  /** The actions of the call under way. */
-  private actions: Action[] = [];
+  /** The actions of the call under way; an array is made only for a call that has one. */
+  private actions: Action[] | undefined;
   private closeAction: Action | undefined;
 
   constructor(options: SessionOptions) {
@@ -270,7 +273,7 @@ export class Session {
       return this.refuse(ErrorCode.THROTTLED, `${this.maxInFlight} requests are in flight`, m.request);
     }
     this.inFlight.set(m.request, 0, 0);
-    this.actions.push({ type: 'submit', command: commandOf(m, this.accountNow) });
+    this.act({ type: 'submit', command: commandOf(m, this.accountNow) });
   }
 
   private unexpected(type: ClientMessage['type']): void {
@@ -316,14 +319,19 @@ export class Session {
     return this.writer.writtenBytes > 0 ? this.writer.take() : undefined;
   }
 
+  private act(action: Action): void {
+    // A literal of one is sized to it; an empty array grown by a push takes room for seventeen.
+    if (this.actions === undefined) this.actions = [action];
+    else this.actions.push(action);
+  }
+
   private flush(): readonly Action[] {
     if (this.closeAction !== undefined) {
-      this.actions.push(this.closeAction);
+      this.act(this.closeAction);
       this.closeAction = undefined;
     }
-    if (this.actions.length === 0) return NO_ACTIONS;
-    const actions = this.actions;
-    this.actions = [];
+    const actions = this.actions ?? NO_ACTIONS;
+    this.actions = undefined;
     return actions;
   }
 }
