@@ -55,7 +55,11 @@ interface Subscriber {
 }
 
 export class Subscribers {
-  private readonly live = new Set<Subscriber>();
+  /** Walked by index at each entry published: a Set's iterator was an object per entry. */
+  private live: Subscriber[] = [];
+  /** A publish is walking `live`: one closed meanwhile is skipped, and leaves once it ends. */
+  private publishing = false;
+  private closedMeanwhile = false;
 
   constructor(
     private readonly archive: Archive,
@@ -76,7 +80,8 @@ export class Subscribers {
 
   private close(s: Subscriber): void {
     s.closed = true;
-    this.live.delete(s);
+    if (this.publishing) this.closedMeanwhile = true;
+    else this.live = this.live.filter((x) => x !== s);
   }
 
   private async catchUp(s: Subscriber): Promise<void> {
@@ -95,14 +100,14 @@ export class Subscribers {
     }
     // Nothing committed is left to read: from here on, commits reach it directly.
     if (!s.closed) {
-      this.live.add(s);
+      this.live.push(s);
       s.onLive?.(() => this.close(s));
     }
   }
 
   /** True if a live subscriber would receive a published entry. */
   get listening(): boolean {
-    return this.live.size > 0;
+    return this.live.length > 0;
   }
 
   /**
@@ -110,8 +115,8 @@ export class Subscribers {
    * reading the archive from where they are, then return to live delivery.
    */
   rewind(): void {
-    const rewound = [...this.live];
-    this.live.clear();
+    const rewound = this.live;
+    this.live = [];
     for (const s of rewound) {
       void this.catchUp(s).catch((error: unknown) => this.drop(s, error));
     }
@@ -119,8 +124,12 @@ export class Subscribers {
 
   /** Entries come in index order; a gap is a no-op entry, which has no events to deliver. */
   publish(entry: CommittedEntry): void {
-    for (const s of this.live) {
-      if (entry.index < s.next) continue;
+    const live = this.live;
+    this.publishing = true;
+    // Bounded by the subscribers (one added meanwhile joins after a catch-up: not in this walk).
+    for (let i = 0; i < live.length; i++) {
+      const s = live[i];
+      if (s.closed || entry.index < s.next) continue;
       s.next = entry.index + 1;
       // A failing handler ends its own subscription, never the commit path nor the others' delivery.
       try {
@@ -129,16 +138,20 @@ export class Subscribers {
         this.drop(s, error);
       }
     }
+    this.publishing = false;
+    if (this.closedMeanwhile) {
+      this.closedMeanwhile = false;
+      this.live = this.live.filter((s) => !s.closed);
+    }
   }
 
   private drop(s: Subscriber, error: unknown): void {
-    s.closed = true;
-    this.live.delete(s);
+    this.close(s);
     this.onError(error);
   }
 
   closeAll(): void {
     for (const s of this.live) s.closed = true;
-    this.live.clear();
+    this.live = [];
   }
 }
