@@ -437,16 +437,35 @@ function mayCommand(r: FuzzRequest): boolean {
 }
 
 /** Would revoke a key the fuzz relies on. */
+/** `path` with its dot segments resolved (as a URL's are), or as it is if it is no URL path. */
+function dotsResolved(path: string): string {
+  try {
+    return new URL(path, 'http://bourse.invalid').pathname;
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * A revocation of a key the fuzz signs with, however its path is spelled: decoded, and with its
+ * dot segments resolved as the router resolves them (`/v1/admin/api-keys/./1` revoked key 1).
+ */
 function revokesProtectedKey(r: FuzzRequest, keys: Set<number>): boolean {
   if (r.method.toUpperCase() !== 'DELETE') return false;
-  let path = r.url.split('?')[0];
-  try {
-    path = decodeURIComponent(path);
-  } catch {
-    return false;
+  const raw = r.url.split('?')[0];
+  const forms: string[] = [];
+  for (const path of [raw, dotsResolved(raw)]) {
+    try {
+      const decoded = decodeURIComponent(path);
+      forms.push(decoded, dotsResolved(decoded));
+    } catch {
+      // Not decodable: the router refuses it before any route.
+    }
   }
-  const m = /^\/v1\/admin\/api-keys\/(\d+)/i.exec(path);
-  return m !== null && keys.has(Number(m[1]));
+  return forms.some((form) => {
+    const m = /^\/v1\/admin\/api-keys\/(\d+)/i.exec(form);
+    return m !== null && keys.has(Number(m[1]));
+  });
 }
 
 function errorShapeOf(body: string): string | undefined {
@@ -462,6 +481,20 @@ function errorShapeOf(body: string): string | undefined {
   if (typeof error.message !== 'string' || error.message.length === 0) return 'no error.message';
   return undefined;
 }
+
+describe('REST gateway fuzz: the requests it does not send', () => {
+  it('a revocation of a key it signs with, however the path spells it (seed 1685713844 sent ./1)', () => {
+    const del = (url: string): FuzzRequest => ({ method: 'delete', url, headers: {}, how: [] });
+    const keys = new Set([1]);
+    for (const url of ['/v1/admin/api-keys/1', '/v1/admin/api-keys/./1', '/v1/admin/x/../api-keys/1?a=1', '/v1/admin/api-keys/%31', '/V1/ADMIN/API-KEYS/1/']) {
+      assert.ok(revokesProtectedKey(del(url), keys), url);
+    }
+    for (const url of ['/v1/admin/api-keys/2', '/v1/admin/api-keys/../1', '/v1/admin/api-keys/%E0%A4%A']) {
+      assert.ok(!revokesProtectedKey(del(url), keys), url);
+    }
+    assert.ok(!revokesProtectedKey({ method: 'GET', url: '/v1/admin/api-keys/1', headers: {}, how: [] }, keys));
+  });
+});
 
 describe('REST gateway fuzz', () => {
   let m: Market;
