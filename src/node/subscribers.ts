@@ -55,11 +55,7 @@ interface Subscriber {
 }
 
 export class Subscribers {
-  /** Walked by index at each entry published: a Set's iterator was an object per entry. */
-  private live: Subscriber[] = [];
-  /** A publish is walking `live`: one closed meanwhile is skipped, and leaves once it ends. */
-  private publishing = false;
-  private closedMeanwhile = false;
+  private readonly live = new Set<Subscriber>();
 
   constructor(
     private readonly archive: Archive,
@@ -80,8 +76,7 @@ export class Subscribers {
 
   private close(s: Subscriber): void {
     s.closed = true;
-    if (this.publishing) this.closedMeanwhile = true;
-    else this.live = this.live.filter((x) => x !== s);
+    this.live.delete(s);
   }
 
   private async catchUp(s: Subscriber): Promise<void> {
@@ -100,14 +95,14 @@ export class Subscribers {
     }
     // Nothing committed is left to read: from here on, commits reach it directly.
     if (!s.closed) {
-      this.live.push(s);
+      this.live.add(s);
       s.onLive?.(() => this.close(s));
     }
   }
 
   /** True if a live subscriber would receive a published entry. */
   get listening(): boolean {
-    return this.live.length > 0;
+    return this.live.size > 0;
   }
 
   /**
@@ -115,8 +110,8 @@ export class Subscribers {
    * reading the archive from where they are, then return to live delivery.
    */
   rewind(): void {
-    const rewound = this.live;
-    this.live = [];
+    const rewound = [...this.live];
+    this.live.clear();
     for (const s of rewound) {
       void this.catchUp(s).catch((error: unknown) => this.drop(s, error));
     }
@@ -124,12 +119,8 @@ export class Subscribers {
 
   /** Entries come in index order; a gap is a no-op entry, which has no events to deliver. */
   publish(entry: CommittedEntry): void {
-    const live = this.live;
-    this.publishing = true;
-    // Bounded by the subscribers (one added meanwhile joins after a catch-up: not in this walk).
-    for (let i = 0; i < live.length; i++) {
-      const s = live[i];
-      if (s.closed || entry.index < s.next) continue;
+    for (const s of this.live) {
+      if (entry.index < s.next) continue;
       s.next = entry.index + 1;
       // A failing handler ends its own subscription, never the commit path nor the others' delivery.
       try {
@@ -138,20 +129,16 @@ export class Subscribers {
         this.drop(s, error);
       }
     }
-    this.publishing = false;
-    if (this.closedMeanwhile) {
-      this.closedMeanwhile = false;
-      this.live = this.live.filter((s) => !s.closed);
-    }
   }
 
   private drop(s: Subscriber, error: unknown): void {
-    this.close(s);
+    s.closed = true;
+    this.live.delete(s);
     this.onError(error);
   }
 
   closeAll(): void {
     for (const s of this.live) s.closed = true;
-    this.live = [];
+    this.live.clear();
   }
 }

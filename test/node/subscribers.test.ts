@@ -145,41 +145,6 @@ describe('subscribers', () => {
     });
   });
 
-  it('a live handler that closes another subscription: that one gets nothing more, from that entry on', async () => {
-    await withTempDir(async (dir) => {
-      const node = await Node.open({ dataDir: dir, fsync: 'never', segmentBytes: SMALL_SEGMENT });
-      try {
-        const commands = commandStream(13, 300);
-        const first = await node.submit(commands[0]);
-        const closer: number[] = [];
-        const closed: number[] = [];
-        const after: number[] = [];
-        let stopAt = 0;
-        // Filled in below: the closer's handler runs only once entries come.
-        const toClose: { close(): void }[] = [];
-        const closerSub = node.subscribe(first.index + 1, (entry) => {
-          closer.push(entry.index);
-          if (closer.length === 100) {
-            stopAt = entry.index;
-            for (const sub of toClose) sub.close();
-          }
-        });
-        // Subscribed after the closer: it comes later in the same walk of each entry.
-        toClose.push(node.subscribe(first.index + 1, (entry) => closed.push(entry.index)));
-        node.subscribe(first.index + 1, (entry) => after.push(entry.index));
-        await closerSub.caughtUp;
-        const results = await Promise.all(commands.slice(1).map((c) => node.submit(c)));
-        const last = (results.at(-1) as CommandResult).index;
-        await eventually(() => after.at(-1) === last, 'the last subscriber at the end');
-        assert.deepEqual(closer, between(results, first.index + 1));
-        assert.deepEqual(after, closer, 'the one after the closed one gets every entry');
-        assert.deepEqual(closed, between(results, first.index + 1, stopAt - 1), 'nothing from the entry it was closed in');
-      } finally {
-        await node.close();
-      }
-    });
-  });
-
   it('node.close() ends every subscription; the catch-up promise resolves', async () => {
     await withTempDir(async (dir) => {
       const node = await Node.open({ dataDir: dir, fsync: 'never', segmentBytes: SMALL_SEGMENT });
