@@ -81,7 +81,11 @@ export class Subscribers {
 
   private async catchUp(s: Subscriber): Promise<void> {
     while (!s.closed && s.next <= this.committed()) {
-      for await (const batch of this.archive.replay(s.next, this.committed())) {
+      const before = s.next;
+      // A follower's commit index may run ahead of what its archive has written (its cache runs
+      // ahead of its disk): the replay waits for those writes. Reading only what was written and
+      // trying again, the loop spun on promises alone and starved the writes it waited for.
+      for await (const batch of this.archive.replay(s.next, Math.min(this.committed(), this.archive.lastIndex), true)) {
         for (let k = 0; k < batch.count && !s.closed; k++) {
           s.next = batch.index(k) + 1;
           if (batch.type(k) !== EntryType.Events) continue;
@@ -92,6 +96,8 @@ export class Subscribers {
         }
         if (s.closed) return;
       }
+      // Committed and not yet handed to the archive: let the event loop run before looking again.
+      if (s.next === before) await new Promise((resolve) => setImmediate(resolve));
     }
     // Nothing committed is left to read: from here on, commits reach it directly.
     if (!s.closed) {

@@ -10,13 +10,18 @@
  * indexes the submits were answered with, checked against the archive's command entries.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import type { Command } from '../../src/application/commands.ts';
 import { Node, type CommandResult } from '../../src/node/node.ts';
 import type { CommittedEntry } from '../../src/node/subscribers.ts';
 import { commandStream } from '../support/command-stream.ts';
 import { RecordingLogger, SMALL_SEGMENT, checkArchiveHolds, eventually, prng, withTempDir } from './harness.ts';
+
+const run = promisify(execFile);
 
 /** The indexes of `results` from `from` to `to`, in order. */
 const between = (results: readonly CommandResult[], from: number, to = Number.MAX_SAFE_INTEGER): number[] =>
@@ -143,6 +148,12 @@ describe('subscribers', () => {
         await node.close();
       }
     });
+  });
+
+  it('a catch-up that starts ahead of what the archive has written waits for the writes (it spun, starving the event loop)', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/catch-up-ahead-of-disk.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture], { timeout: 30_000 });
+    assert.deepEqual(JSON.parse(stdout), Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
   it('node.close() ends every subscription; the catch-up promise resolves', async () => {
