@@ -1,8 +1,9 @@
 /**
  * One client's TCP connection: its bytes go through a FrameReader into its Session, and the
  * Session's actions are carried out — commands sent to the node, the close — and its frames
- * taken for the turn's one write. The answers and the account's updates meet in a CommitOrder and are
- * handed to the Session when the gateway flushes the connection, once per event-loop turn.
+ * taken for the turn's one write. The answers and the account's updates meet in a CommitOrder
+ * and are handed to the Session when the gateway flushes the connection, once per event-loop
+ * turn.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
@@ -169,7 +170,7 @@ export class Connection {
 
   private perform(actions: readonly Action[]): void {
     // Bounded by the session's actions of one call. Indexed: the iterator of a for-of here was
-    // not optimized away, and its objects were a tenth of what an order-entry leader allocated.
+    // not optimized away, and its objects came to some 170 bytes per order on a leader.
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i];
       if (a.type === 'submit') this.submit(a.command);
