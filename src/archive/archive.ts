@@ -315,17 +315,23 @@ export class Archive {
    */
   private prepareNext(segment: Segment | undefined): void {
     const filled = segment === undefined ? 1 : segment.end / segment.bytes;
-    if (this.preparing !== undefined) {
-      this.preparing.pace.update(filled);
-      return;
-    }
-    const path = join(this.dir, `next${TEMP_SUFFIX}`);
+    if (this.preparing !== undefined) this.preparing.pace.update(filled);
+    else this.preparing = this.startPreparing(filled);
+  }
+
+  /** The next segment's file, made ahead under this name and renamed when installed. */
+  private get nextPath(): string {
+    return join(this.dir, `next${TEMP_SUFFIX}`);
+  }
+
+  private startPreparing(filled: number): { made: Promise<string>; pace: PrefillPace } {
+    const path = this.nextPath;
     const bytes = this.segmentBytes;
     const pace = new PrefillPace(filled);
     const made = preallocate(path, bytes, (at) => pace.before(at, bytes)).then(() => path);
     // A failure surfaces when the segment is needed; until then it must not be unhandled.
     made.catch(() => undefined);
-    this.preparing = { made, pace };
+    return { made, pace };
   }
 
   /** Closes the current segment (synced) and makes a new one start at `firstIndex`. */
@@ -341,11 +347,11 @@ export class Archive {
       await rm(this.current.path);
       this.segments.pop();
     }
-    this.preparing?.pace.hurry();
-    const prepared = this.preparing?.made ?? preallocate(join(this.dir, `next${TEMP_SUFFIX}`), this.segmentBytes)
-      .then(() => join(this.dir, `next${TEMP_SUFFIX}`));
+    // Needed now: the one under way hurried, or one made at once.
+    const preparing = this.preparing ?? this.startPreparing(1);
+    preparing.pace.hurry();
     this.preparing = undefined;
-    const { segment, fh } = await installSegment(this.dir, await prepared, firstIndex, this.segmentBytes);
+    const { segment, fh } = await installSegment(this.dir, await preparing.made, firstIndex, this.segmentBytes);
     this.segments.push(segment);
     this.current = segment;
     this.currentFh = fh;
@@ -536,7 +542,7 @@ export class Archive {
     const preparing = this.preparing;
     this.preparing = undefined;
     preparing?.pace.stop();
-    if (preparing !== undefined) await rm(await preparing.made.catch(() => join(this.dir, `next${TEMP_SUFFIX}`)), { force: true });
+    if (preparing !== undefined) await rm(await preparing.made.catch(() => this.nextPath), { force: true });
     this.written.resolve();
     if (this.failure !== undefined) throw this.failure;
   }

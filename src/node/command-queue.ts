@@ -115,9 +115,11 @@ export class CommandQueue {
     const used = this.waiting + this.length;
     const capacity = (this.mask + 1) * 2;
     const at = (k: number): number => (this.head + k) & this.mask;
-    this.commands = Array.from({ length: capacity }, (_, k) => (k < used ? this.commands[at(k)] : undefined));
-    this.dones = Array.from({ length: capacity }, (_, k) => (k < used ? this.dones[at(k)] : undefined));
-    this.entries = Array.from({ length: capacity }, (_, k) => (k < used ? this.entries[at(k)] : undefined));
+    const moved = <T>(slots: (T | undefined)[]): (T | undefined)[] =>
+      Array.from({ length: capacity }, (_, k) => (k < used ? slots[at(k)] : undefined));
+    this.commands = moved(this.commands);
+    this.dones = moved(this.dones);
+    this.entries = moved(this.entries);
     const submittedMs = new Float64Array(capacity);
     for (let k = 0; k < used; k++) submittedMs[k] = this.submittedMs[at(k)];
     this.submittedMs = submittedMs;

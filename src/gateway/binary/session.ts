@@ -109,7 +109,6 @@ export class Session {
   private readonly writer = new FrameWriter();
   /** The actions of the call under way; an array is made only for a call that has one. */
   private actions: Action[] | undefined;
-  private closeAction: Action | undefined;
 
   constructor(options: SessionOptions) {
     this.nonce = options.nonce;
@@ -306,7 +305,8 @@ export class Session {
     assert(this.stateNow !== SessionState.Closed, 'closes once');
     this.stateNow = SessionState.Closed;
     this.inFlight.clear();
-    this.closeAction = { type: 'close', code, reason };
+    // The last action of its call: a closed session does nothing more.
+    this.act({ type: 'close', code, reason });
   }
 
   /** Frames are waiting to be taken. */
@@ -326,10 +326,6 @@ export class Session {
   }
 
   private flush(): readonly Action[] {
-    if (this.closeAction !== undefined) {
-      this.act(this.closeAction);
-      this.closeAction = undefined;
-    }
     const actions = this.actions ?? NO_ACTIONS;
     this.actions = undefined;
     return actions;
