@@ -22,10 +22,16 @@ function followers(leader: Server): Server[] {
   return [...cluster.servers.values()].filter((s) => s !== leader);
 }
 
-/** Every running node has applied what the leader committed. */
+/**
+ * Every running node, and its view, has applied what the leader committed (the last entry
+ * carries events, so a view's index reaches it). A view that does not share its node's state
+ * is a subscriber: the leader's may still be reading the archive when the node has applied all
+ * (its cache is small), and under load that took a quarter of a second.
+ */
 async function settled(leader: Server): Promise<void> {
   const commit = leader.node.status().commitIndex;
-  await until(() => [...cluster.servers.values()].every((s) => s.node.status().applied >= commit), 'every node applied the commits', 15_000);
+  const done = (s: Server): boolean => s.node.status().applied >= commit && s.view.lastIndex >= commit;
+  await until(() => [...cluster.servers.values()].every(done), 'every node and view applied the commits', 15_000);
 }
 
 // A cache smaller than a turn's entries: a follower may apply (through its view) entries it reads back from the archive.
