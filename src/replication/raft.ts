@@ -87,8 +87,13 @@ export class Raft {
   private readonly progress = new Map<number, Progress>();
   /** Follower: the highest index known to match the current leader's log. */
   private verified = 0;
-  /** Follower: an Append response is owed once entries become durable. */
-  private ackOwed = false;
+  /**
+   * Follower: the last index received from the current leader and not yet acknowledged as
+   * durable (0: none). Each report of durability answers while one is owed — a report for an
+   * earlier Append does not settle a later one, whose entries the leader would otherwise hear
+   * of only with the next Append's answer.
+   */
+  private ackOwedTo = 0;
 
   private out: Message[] = [];
   private hardStateDirty = false;
@@ -185,10 +190,11 @@ export class Raft {
     this.persistedIndex = index;
     if (this.role === Role.Leader) {
       this.maybeCommit();
-    } else if (this.ackOwed && this.leaderId !== 0) {
-      this.ackOwed = false;
+    } else if (this.ackOwedTo > 0 && this.leaderId !== 0) {
+      const durable = Math.min(this.persistedIndex, this.verified);
+      if (durable >= this.ackOwedTo) this.ackOwedTo = 0;
       this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: this.leaderId, success: true,
-        index: Math.min(this.persistedIndex, this.verified), received: this.verified });
+        index: durable, received: this.verified });
     }
   }
 
@@ -301,7 +307,7 @@ export class Raft {
     this.leaderId = leaderId;
     this.electionElapsed = 0;
     this.electionTimeout = this.randomTimeout();
-    this.ackOwed = false;
+    this.ackOwedTo = 0;
     this.progress.clear();
   }
 
@@ -442,7 +448,7 @@ export class Raft {
       this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: true,
         index: Math.min(this.persistedIndex, this.verified), received: this.verified });
     }
-    if (this.persistedIndex < matched) this.ackOwed = true;
+    if (this.persistedIndex < matched) this.ackOwedTo = Math.max(this.ackOwedTo, matched);
   }
 
   private rejectAppend(to: number, hint: number): void {
