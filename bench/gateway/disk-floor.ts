@@ -1,12 +1,13 @@
 /**
  * The gateway bench's peer for latency: what the disk alone gives. As many processes as the
  * cluster has nodes each append to a preallocated file at a given byte rate, with group commit
- * (all that is due, one write, one fdatasync, again once it returns) and no other work; an
- * entry's latency is from when it was due to the end of the fdatasync that covers it. An order
- * commits only after such syncs on a quorum, so no engine on this disk does better than this
- * figure at that rate; the bench prints its own p99 beside it.
+ * (all that is due in one durable write — O_DSYNC, as the archive writes under `always` — again
+ * once it returns) and no other work; an entry's latency is from when it was due to the end of
+ * the write that covers it. An order commits only after such writes on a quorum, so no engine
+ * on this disk does better than this figure at that rate; the bench prints its own p99 beside it.
  */
 import { fork } from 'node:child_process';
+import { constants } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { preallocate } from '../../src/archive/segments.ts';
@@ -37,7 +38,7 @@ export async function diskFloor(dir: string, processes: number, bytesPerSec: num
 
 async function append(job: Job): Promise<number[]> {
   await preallocate(job.path, FILE_BYTES);
-  const fh = await open(job.path, 'r+');
+  const fh = await open(job.path, constants.O_RDWR | constants.O_DSYNC);
   const data = new Uint8Array(4 * 1024 * 1024).fill(7);
   const perMs = job.bytesPerSec / job.entryBytes / 1000;
   const samples: number[] = [];
@@ -56,7 +57,6 @@ async function append(job: Job): Promise<number[]> {
       if (at + bytes > FILE_BYTES) at = 0;
       await fh.write(data, 0, bytes, at);
       at += bytes;
-      await fh.datasync();
       const end = performance.now();
       for (let k = synced + 1; k <= due; k += SAMPLE_EVERY) {
         const dueMs = k / perMs;

@@ -134,9 +134,12 @@ export async function preallocate(path: string, bytes: number, pace?: (at: numbe
   }
 }
 
-/** Turns a preallocated file into the segment starting at `firstIndex`; durable when it returns. */
-export async function installSegment(dir: string, prepared: string, firstIndex: number, bytes: number): Promise<{ segment: Segment; fh: FileHandle }> {
-  const fh = await open(prepared, 'r+');
+/**
+ * Turns a preallocated file into the segment starting at `firstIndex`; durable when it returns.
+ * The segment stays open for writing, with `flags`.
+ */
+export async function installSegment(dir: string, prepared: string, firstIndex: number, bytes: number, flags: string | number): Promise<{ segment: Segment; fh: FileHandle }> {
+  const fh = await open(prepared, flags);
   try {
     await fh.write(encodeSegmentHeader(firstIndex, bytes), 0, SEGMENT_HEADER_BYTES, 0);
     await fh.datasync();

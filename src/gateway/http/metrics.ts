@@ -54,7 +54,7 @@ export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const fsync = new BucketHistogram('bourse_fsync_seconds', 'archive fdatasync duration', LATENCY_BUCKETS, registry);
+  const fsync = new BucketHistogram('bourse_fsync_seconds', 'archive sync duration: a durable write under fsync always, an fdatasync otherwise', LATENCY_BUCKETS, registry);
   const commit = new BucketHistogram('bourse_commit_seconds', 'submit-to-commit latency of commands run by this node as leader', LATENCY_BUCKETS, registry);
   const binaryCommands = new CommandTally();
   return {
