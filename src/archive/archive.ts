@@ -104,7 +104,7 @@ export class Archive {
   lastTerm: number;
   /** Last index fully written (visible to readers). */
   writtenIndex: number;
-  /** Last index fsynced. */
+  /** Last index durable: fdatasynced, or under `always` written. */
   syncedIndex: number;
   /** Syncs made for entries (not for segment creation): fdatasync calls, or under `always` durable writes. */
   syncs = 0;
