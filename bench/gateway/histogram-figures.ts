@@ -1,10 +1,13 @@
 /**
  * What a bench phase's latency tail is made of, from the nodes' own histograms on /metrics read
  * before and after it (bucket bounds, not exact values), summed over the nodes:
- * - bourse_fsync_seconds: with fsync `always` an order commits only once a quorum's fdatasyncs
- *   return, so the phase's tail cannot be shorter than theirs. A node times a sync from the call
- *   to its completion callback, so a busy event loop adds to it: under light load the figures
- *   are the disk's, under heavy load an upper bound.
+ * - bourse_commit_seconds (the leader's alone): from an order's arrival to its commit. The
+ *   phase's latency less the client's part — the wait for its send, the answer's way back, its
+ *   own collection pauses.
+ * - bourse_fsync_seconds: with fsync `always` an order commits only once a quorum's syncs (the
+ *   durable writes) return, so the phase's tail cannot be shorter than theirs. A node times a
+ *   sync from the call to its completion callback, so a busy event loop adds to it: under light
+ *   load the figures are the disk's, under heavy load an upper bound.
  * - bourse_gc_pause_seconds: a node's event loop stands still for each collection; an order
  *   waits out the pauses of its leader and of the faster of its followers.
  */

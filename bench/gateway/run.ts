@@ -4,12 +4,12 @@
  * connections, each its own account, pipelined up to the server's in-flight limit — committed
  * orders/s in a closed loop, then open-loop latency at 25, 50 and 75% of that rate (from each
  * order's scheduled time to its last report, so queueing shows; measured after a second at the
- * rate), each with what the nodes' fdatasyncs and collection pauses took meanwhile
- * (histogram-figures.ts) and how many nodes finished a snapshot build, whose replay shares the
- * cores (snapshot-figures.ts); the closed loop also gives each process's CPU time per order
- * (cpu-figures.ts). REST: the same with signed requests. Then, with the cluster gone, the peer
- * of the 50 % phase's latency: the disk alone, three appenders at that phase's bytes per second
- * (disk-floor.ts).
+ * rate), each with the leader's own commit latency and what the nodes' syncs and collection
+ * pauses took meanwhile (histogram-figures.ts) and how many nodes finished a snapshot build,
+ * whose replay shares the cores (snapshot-figures.ts); the closed loop also gives each
+ * process's CPU time per order (cpu-figures.ts). REST: the same with signed requests. Then,
+ * with the cluster gone, the peer of the 50 % phase's latency: the disk alone, three appenders
+ * at that phase's bytes per second (disk-floor.ts).
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -220,9 +220,10 @@ async function restLoad(url: string, keys: RestCredentials[], total: number, con
   return { ops_per_sec: round(total / ((performance.now() - start) / 1000), 0), ...latencies(samples) };
 }
 
-/** The nodes' fdatasyncs and collection pauses in a phase (histogram-figures.ts). */
+/** The leader's commit latency, the nodes' syncs and collection pauses in a phase (histogram-figures.ts). */
 function tailFigures(before: Exposition[], after: Exposition[]): Record<string, number> {
   return {
+    ...histogramFigures('commit', bucketsOf(before, 'bourse_commit_seconds'), bucketsOf(after, 'bourse_commit_seconds')),
     ...histogramFigures('fsync', bucketsOf(before, 'bourse_fsync_seconds'), bucketsOf(after, 'bourse_fsync_seconds')),
     ...histogramFigures('gc_pause', bucketsOf(before, 'bourse_gc_pause_seconds'), bucketsOf(after, 'bourse_gc_pause_seconds')),
   };
