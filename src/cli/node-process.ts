@@ -18,7 +18,7 @@ export const BIN = new URL('../../bin/bourse.js', import.meta.url).pathname;
  *   the main thread (`--single-threaded-gc`, which these flags were) each scavenge also freed
  *   the dead ArrayBuffers (a third of a leader's scavenge) and each full collection swept the
  *   old generation in its pause. At 52 k orders/s, mean pauses in four alternating runs: leader
- *   scavenges 2.3-2.4 -> 1.4-2.1 ms, followers' 4.1-4.3 -> 2.2-2.9 ms; full collections' last
+ *   scavenges 2.3-2.4 -> 1.4-2.1 ms, followers' 4.0-6.0 -> 2.2-2.9 ms; full collections' last
  *   pause 7-11 -> 4-6 ms. (Other subsets of these flags crash V8 11: keep them together.)
  * - `--heap-growing-percent=300`: the old generation may grow to 4× what survived the last full
  *   collection before the next. V8's own choice for a heap of tens of MB left so little room that
