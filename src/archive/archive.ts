@@ -479,6 +479,15 @@ export class Archive {
     }
   }
 
+  /**
+   * Reads entries [from, to] among those added, waiting for any not yet written: a follower's
+   * cache and commit index run ahead of its disk. Never past what was added (it would wait for
+   * entries no one writes).
+   */
+  replayAdded(from: number, to: number): AsyncGenerator<EntryBatch> {
+    return this.replay(from, Math.min(to, this.lastIndex), true);
+  }
+
   /** Like replay, but waits for new entries at the end instead of returning (live tailing). */
   follow(from: number): AsyncGenerator<EntryBatch> {
     return this.replay(from, Number.MAX_SAFE_INTEGER, true);

@@ -523,9 +523,8 @@ export class Node {
   /** Applies entries [from, to] read from the archive; `committed` ones also move the commit index and are published. */
   private async applyFromArchive(from: number, to: number, committed: boolean): Promise<void> {
     const before = this.applied;
-    // The cache may have dropped entries the archive is still writing: wait for those, never
-    // past what was added (a follower's cache runs ahead of its disk under a catch-up stream).
-    for await (const batch of this.archive.replay(from, Math.min(to, this.archive.lastIndex), true)) {
+    // The cache may have dropped entries the archive is still writing: wait for those.
+    for await (const batch of this.archive.replayAdded(from, to)) {
       for (let k = 0; k < batch.count; k++) {
         this.applyCached(batch, k);
         this.applied = batch.index(k);

@@ -82,10 +82,9 @@ export class Subscribers {
   private async catchUp(s: Subscriber): Promise<void> {
     while (!s.closed && s.next <= this.committed()) {
       const before = s.next;
-      // A follower's commit index may run ahead of what its archive has written (its cache runs
-      // ahead of its disk): the replay waits for those writes. Reading only what was written and
-      // trying again, the loop spun on promises alone and starved the writes it waited for.
-      for await (const batch of this.archive.replay(s.next, Math.min(this.committed(), this.archive.lastIndex), true)) {
+      // Waits for what was added and not yet written: reading only what was written and trying
+      // again, the loop spun on promises alone and starved the writes it waited for.
+      for await (const batch of this.archive.replayAdded(s.next, this.committed())) {
         for (let k = 0; k < batch.count && !s.closed; k++) {
           s.next = batch.index(k) + 1;
           if (batch.type(k) !== EntryType.Events) continue;

@@ -55,7 +55,8 @@ function segmentWriteModes(dir: string): string[] {
   const modes: string[] = [];
   for (const name of readdirSync('/proc/self/fd')) {
     const fd = Number(name);
-    if (!/\/segment-\d+\.log$/.test(fileOf(fd)) || !fileOf(fd).startsWith(dir)) continue;
+    const file = fileOf(fd);
+    if (!/\/segment-\d+\.log$/.test(file) || !file.startsWith(dir)) continue;
     const flags = Number.parseInt(/^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '', 8);
     if ((flags & (constants.O_WRONLY | constants.O_RDWR)) === 0) continue;
     modes.push((flags & constants.O_DSYNC) !== 0 ? 'durable' : 'plain');

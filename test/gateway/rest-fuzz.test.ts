@@ -436,7 +436,6 @@ function mayCommand(r: FuzzRequest): boolean {
   return r.headers.authorization !== undefined || r.headers['bourse-signature'] !== undefined;
 }
 
-/** Would revoke a key the fuzz relies on. */
 /** `path` with its dot segments resolved (as a URL's are), or as it is if it is no URL path. */
 function dotsResolved(path: string): string {
   try {
