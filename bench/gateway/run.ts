@@ -6,8 +6,10 @@
  * order's scheduled time to its last report, so queueing shows; measured after a second at the
  * rate), each with the leader's own commit latency and what the nodes' syncs and collection
  * pauses took meanwhile (histogram-figures.ts) and how many nodes finished a snapshot build,
- * whose replay shares the cores (snapshot-figures.ts); the closed loop also gives each
- * process's CPU time per order (cpu-figures.ts). REST: the same with signed requests. Then,
+ * whose replay shares the cores (snapshot-figures.ts). Every binary phase gives each process's
+ * CPU time per order and the cores kept busy (cpu-figures.ts): an open loop forms smaller
+ * batches than the closed one, each with its wake-ups, syscalls and durable writes, so an order
+ * costs more there and a share of the closed loop's rate keeps a larger share of the cores busy. REST: the same with signed requests. Then,
  * with the cluster gone, the peer of the 50 % phase's latency: the disk alone, three appenders
  * at that phase's bytes per second (disk-floor.ts).
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
@@ -165,7 +167,7 @@ async function binaryMax(leader: ServerMember, keys: RestCredentials[], total: n
  * The first SETTLE_SECONDS run at the rate unmeasured: the phase before leaves work behind (the
  * followers' backlog, a full old generation to collect), which is not a property of this rate.
  */
-async function binaryOpenLoop(leader: ServerMember, keys: RestCredentials[], rate: number, seconds: number): Promise<{ ops_per_sec: number; p50_us: number; p99_us: number; p999_us: number }> {
+async function binaryOpenLoop(leader: ServerMember, keys: RestCredentials[], rate: number, seconds: number): Promise<{ orders: number; ops_per_sec: number; p50_us: number; p99_us: number; p999_us: number }> {
   const total = Math.round(rate * (SETTLE_SECONDS + seconds));
   const samples: number[] = [];
   let done = 0;
@@ -196,7 +198,7 @@ async function binaryOpenLoop(leader: ServerMember, keys: RestCredentials[], rat
   await finished;
   const elapsed = (performance.now() - measuredFromMs) / 1000;
   await endAll(list);
-  return { ops_per_sec: round(samples.length / elapsed, 0), ...latencies(samples) };
+  return { orders: total, ops_per_sec: round(samples.length / elapsed, 0), ...latencies(samples) };
 }
 
 /** `concurrency` signed REST clients, each placing its next order once the last is answered. */
@@ -260,9 +262,11 @@ export async function benchGateway(options: BenchOptions): Promise<void> {
     for (const share of [25, 50, 75]) {
       const rate = Math.round((max * share) / 100);
       before = await scrape(urls);
+      const phaseCpu = cpuMark(before);
       const figures = await binaryOpenLoop(leader, keys, rate, seconds);
       after = await scrape(urls);
-      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...tailFigures(before, after),
+      say({ case: `binary_${share}pct`, offered_per_sec: rate, ...figures, ...cpuFigures(phaseCpu, cpuMark(after), leader.id - 1, figures.orders),
+        ...tailFigures(before, after),
         snapshots: snapshotsTaken(snapshotIndexes(before), snapshotIndexes(after)) });
       if (share === 50) {
         const leaderIndex = leader.id - 1;
