@@ -113,6 +113,21 @@ describe('request ids', () => {
     assert.equal(requests.orderAt(requests.find(accountOf(last), last)), last);
   });
 
+  it('ids that share their low bits, of one account or of several, are each remembered and forgotten', () => {
+    const requests = new RecentRequests();
+    // Request ids 2^32 apart share their low 32 bits: one table slot per account (direct-index.ts).
+    const ids: [number, number][] = [];
+    for (let k = 0; k < 50; k++) for (let account = 1; account <= 4; account++) ids.push([account, 7 + k * 2 ** 32]);
+    ids.forEach(([account, request], i) => requests.record(account, request, 7, i + 1, 0, 1));
+    ids.forEach(([account, request], i) => assert.equal(requests.orderAt(requests.find(account, request)), i + 1));
+    assert.equal(requests.find(1, 7 + 50 * 2 ** 32), -1);
+    assert.equal(requests.find(5, 7), -1);
+    // Forgotten oldest first: each new id pushes one out.
+    for (let i = 1; i <= LIMITS.recentRequests; i++) requests.record(9, i, 7, 0, 0, 1);
+    for (const [account, request] of ids) assert.equal(requests.find(account, request), -1);
+    assert.equal(requests.size, LIMITS.recentRequests);
+  });
+
   it('a snapshot keeps the remembered ids and their expiry order', () => {
     const h = market();
     for (let i = 1; i <= 3_000; i++) h.run(buy(i, 1, 100 + (i % 5)), 1_000);

@@ -7,12 +7,12 @@
  * allocated whole with the first id: growing it (and re-indexing) on the command path stalled
  * a node for 200 ms at a million ids, long enough to lose its lead.
  *
- * A RingIndex finds an id's ring position (its keys compared in the ring).
+ * A DirectIndex finds an id's ring position (its keys compared in the ring): an account's
+ * request ids mostly come one after another, a run the index keeps on neighbouring slots.
  */
 import { assert } from '../assert.ts';
 import { LIMITS } from '../limits.ts';
-import { hashPair } from '../pair-index.ts';
-import { RingIndex } from '../ring-index.ts';
+import { DirectIndex } from '../direct-index.ts';
 
 export interface RequestOutcome {
   account: number;
@@ -31,13 +31,13 @@ export class RecentRequests {
   private reason = new Float64Array(0);
   private time = new Float64Array(0);
   /** (account, request) -> ring position; a tiny one until the first id allocates the real one, so that `find` needs no special case. */
-  private index = new RingIndex(1);
+  private index = new DirectIndex(1);
   private head = 0;
   size = 0;
 
   /** The ring position of (account, request), or -1. */
   find(account: number, request: number): number {
-    return this.index.find(hashPair(account, request), this.account, account, this.request, request);
+    return this.index.find(placed(account, request), this.account, account, this.request, request);
   }
 
   commandAt(at: number): number {
@@ -65,7 +65,7 @@ export class RecentRequests {
     this.order[at] = order;
     this.reason[at] = reason;
     this.time[at] = timeUs;
-    this.index.insert(hashPair(account, request), at);
+    this.index.insert(placed(account, request), account, request, at);
     this.size++;
   }
 
@@ -86,7 +86,7 @@ export class RecentRequests {
     this.order = new Float64Array(n);
     this.reason = new Float64Array(n);
     this.time = new Float64Array(n);
-    this.index = new RingIndex(n);
+    this.index = new DirectIndex(n);
   }
 
   private expire(nowUs: number): void {
@@ -96,9 +96,19 @@ export class RecentRequests {
 
   private dropHead(): void {
     const at = this.head;
-    const removed = this.index.remove(hashPair(this.account[at], this.request[at]), at);
+    const account = this.account[at];
+    const request = this.request[at];
+    const removed = this.index.remove(placed(account, request), account, request, at);
     assert(removed, 'recent request not indexed');
     this.head = at + 1 === this.account.length ? 0 : at + 1;
     this.size--;
   }
+}
+
+/**
+ * Where (account, request) is placed in the index: the request id's low bits from a start of
+ * the account's own (a multiplicative hash), so that each account's run of ids has its slots.
+ */
+function placed(account: number, request: number): number {
+  return (request | 0) + Math.imul(account, 0x9e3779b1);
 }

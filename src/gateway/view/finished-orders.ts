@@ -1,15 +1,15 @@
 /**
  * Orders that ended (filled or cancelled), the newest `capacity` of them, so that looking an
  * order up by id — or by its client order id — still works right after it left the book.
- * A ring of columns with two indexes: order id -> position (OrderIdIndex), and (client order
- * id, account) -> the position of the newest ended order with that client id (a RingIndex: the
- * keys are compared in the ring; a client id is unique only among open orders, so it may come
- * back).
+ * A ring of columns with two indexes (the keys are compared in the ring): order id -> position
+ * (a DirectIndex: ids come from a counter, and orders end in about the order they were placed),
+ * and (client order id, account) -> the position of the newest ended order with that client id
+ * (a RingIndex: a client id is unique only among open orders, so it may come back).
  */
+import { DirectIndex } from '../../application/direct-index.ts';
 import { hashPair } from '../../application/pair-index.ts';
 import { RingIndex } from '../../application/ring-index.ts';
 import type { OrderFacts } from './order-facts.ts';
-import { OrderIdIndex } from './order-id-index.ts';
 import { Ring } from './ring.ts';
 
 export class FinishedOrders {
@@ -29,12 +29,12 @@ export class FinishedOrders {
   private filledLots: Float64Array;
   private acceptedUs: Float64Array;
   private finishedUs: Float64Array;
-  private readonly byId: OrderIdIndex;
+  private readonly byId: DirectIndex;
   private readonly byClient: RingIndex;
 
   constructor(capacity: number) {
     this.ring = new Ring(capacity);
-    this.byId = new OrderIdIndex(capacity);
+    this.byId = new DirectIndex(capacity);
     this.byClient = new RingIndex(capacity);
     const n = capacity;
     this.order = new Float64Array(n);
@@ -79,7 +79,7 @@ export class FinishedOrders {
     this.acceptedUs[at] = o.acceptedUs;
     this.finishedUs[at] = o.finishedUs;
     // An order ends once: its id is not indexed yet.
-    this.byId.insert(o.order, at);
+    this.byId.insert(o.order, o.order, 0, at);
     if (o.clientOrderId !== 0) {
       const hash = hashPair(o.clientOrderId, o.account);
       const older = this.clientPosition(o.account, o.clientOrderId, hash);
@@ -102,7 +102,7 @@ export class FinishedOrders {
 
   /** The position of ended order `order`, or -1. */
   private position(order: number): number {
-    return this.byId.find(order, this.order);
+    return this.byId.find(order, this.order, order, undefined, 0);
   }
 
   /** The position of the newest ended order of `account` with this client order id (whose hash is `hash`), or -1. */
@@ -131,7 +131,7 @@ export class FinishedOrders {
 
   /** The oldest record is about to be overwritten at `at`: its index entries go. */
   private forget(at: number): void {
-    this.byId.remove(this.order[at], at);
+    this.byId.remove(this.order[at], this.order[at], 0, at);
     // A newer ended order with the same client id took its place in that index, if any.
     const clientOrderId = this.clientOrderId[at];
     if (clientOrderId !== 0) this.byClient.remove(hashPair(clientOrderId, this.account[at]), at);

@@ -5,8 +5,7 @@
  * overrides (the tests use small ones to see the bounds at work).
  *
  * Memory at the defaults, when full: the fill log about 100 MB (≈ 96 bytes a fill), finished
- * orders about 30 MB (≈ 113 bytes an order; up to 4 MB more while many kept orders' ids collide
- * in the id table, order-id-index.ts), trades 48 KB per product that traded 1,000 times.
+ * orders about 38 MB (≈ 145 bytes an order), trades 48 KB per product that traded 1,000 times.
  * Every ring starts small and doubles up to its bound, so a quiet exchange pays little.
  */
 export interface ViewLimits {
