@@ -13,6 +13,7 @@
 import { assert } from '../assert.ts';
 import { LIMITS } from '../limits.ts';
 import { DirectIndex } from '../direct-index.ts';
+import { hashPair } from '../pair-index.ts';
 
 export interface RequestOutcome {
   account: number;
@@ -107,8 +108,9 @@ export class RecentRequests {
 
 /**
  * Where (account, request) is placed in the index: the request id's low bits from a start of
- * the account's own (a multiplicative hash), so that each account's run of ids has its slots.
+ * the account's own (its hash, whose low bits are as mixed as its high ones), so that each
+ * account's run of ids has its slots.
  */
 function placed(account: number, request: number): number {
-  return (request | 0) + Math.imul(account, 0x9e3779b1);
+  return (request | 0) + hashPair(account, 0);
 }
