@@ -109,8 +109,8 @@ export class RecentRequests {
 /**
  * Where (account, request) is placed in the index: the request id's low bits from a start of
  * the account's own (its hash, whose low bits are as mixed as its high ones), so that each
- * account's run of ids has its slots.
+ * account's run of ids has its slots. An int32 (a sum of two could be a heap number).
  */
 function placed(account: number, request: number): number {
-  return (request | 0) + hashPair(account, 0);
+  return ((request | 0) + hashPair(account, 0)) | 0;
 }
