@@ -9,9 +9,10 @@
  * whose replay shares the cores (snapshot-figures.ts). Every binary phase gives each process's
  * CPU time per order and the cores kept busy (cpu-figures.ts): an open loop forms smaller
  * batches than the closed one, each with its wake-ups, syscalls and durable writes, so an order
- * costs more there and a share of the closed loop's rate keeps a larger share of the cores busy. REST: the same with signed requests. Then,
- * with the cluster gone, the peer of the 50 % phase's latency: the disk alone, three appenders
- * at that phase's bytes per second (disk-floor.ts).
+ * costs more there and a share of the closed loop's rate keeps a larger share of the cores
+ * busy. REST: the same with signed requests. Then, with the cluster gone, the peer of the 50 %
+ * phase's latency: the disk alone, three appenders at that phase's bytes per second
+ * (disk-floor.ts).
  * Buyers and sellers meet at one price, so half the orders trade and the book stays small.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,10 +1,10 @@
 /**
- * A RingIndex for keys that come in runs — order ids from a counter, each account's request
- * ids — placed by a number the caller derives from the key so that the next key of a run lands
- * next to the last (`local`): a table indexed by that number's low bits holds each position,
- * and an insert, a lookup and a remove touch the cache lines the ones before them did. A hash
- * index scattered them, a cache miss each: at one insert and one remove per order, the most a
- * follower spent on any one thing.
+ * An index of ring positions for keys that come in runs — order ids from a counter, each
+ * account's request ids. The caller places each key by a number of its own (`local`) that
+ * moves on by one along a run; a table indexed by that number's low bits holds the positions,
+ * so an insert, a lookup and a remove touch the cache lines the ones before them did. A hash
+ * index (RingIndex) scattered them, a cache miss each: at one insert and one remove per order,
+ * the most a follower spent on any one thing.
  *
  * Two keys kept at once with the same low bits cannot both sit in the table: the one that
  * comes second goes to a RingIndex, the spill, which holds as many positions as the table

@@ -11,8 +11,8 @@
  * request ids mostly come one after another, a run the index keeps on neighbouring slots.
  */
 import { assert } from '../assert.ts';
-import { LIMITS } from '../limits.ts';
 import { DirectIndex } from '../direct-index.ts';
+import { LIMITS } from '../limits.ts';
 import { hashPair } from '../pair-index.ts';
 
 export interface RequestOutcome {
