@@ -272,7 +272,7 @@ export class Node {
   }
 
   private feedFrom(feed: Feed, fromIndex: number): Subscription {
-    const subscription = this.subscribers.add(fromIndex, (entry) => feed.model.apply(entry), (close) => this.share(feed, close));
+    const subscription = this.subscribers.add(fromIndex, (entry) => feed.model.apply(entry.index, entry.timestampUs, entry.slots, entry.from, entry.to), (close) => this.share(feed, close));
     // Caught up at once, it may already share (its subscription closed).
     if (this.sharing !== feed) feed.subscription = subscription;
     return subscription;
@@ -517,7 +517,7 @@ export class Node {
     const from = batch.payloadSlot(k);
     const to = from + batch.payloadBytes(k) / 8;
     if (this.sharing === undefined) this.engine.apply(batch.slots, from, to, batch.timestampUs(k));
-    else this.sharing.model.apply(new CommittedEntry(batch.index(k), batch.term(k), batch.timestampUs(k), batch.slots, from, to));
+    else this.sharing.model.apply(batch.index(k), batch.timestampUs(k), batch.slots, from, to);
   }
 
   /** Applies entries [from, to] read from the archive; `committed` ones also move the commit index and are published. */

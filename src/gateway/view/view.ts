@@ -29,7 +29,7 @@ import type { Product } from '../../application/products/product.ts';
 import { State } from '../../application/state.ts';
 import { type Logger, silentLogger } from '../../log.ts';
 import type { Node } from '../../node/node.ts';
-import type { CommittedEntry, Subscription } from '../../node/subscribers.ts';
+import type { Subscription } from '../../node/subscribers.ts';
 import { AccountStream } from './account-stream.ts';
 import { depthOf, levelAt } from './book-levels.ts';
 import { FillLog } from './fill-log.ts';
@@ -109,28 +109,30 @@ export class View {
     return node.feed(this);
   }
 
-  /** Applies a committed entry; entries come in index order (no-ops, which have no events, may be skipped). */
-  apply(entry: CommittedEntry): void {
+  /**
+   * Applies committed entry `index`, its events s[from, to); entries come in index order
+   * (no-ops, which have no events, may be skipped).
+   */
+  apply(index: number, timestampUs: number, s: Float64Array, from: number, to: number): void {
     assert(!this.applying, 'an entry failed half applied: the view no longer matches the log');
-    assert(entry.index > this.lastIndex, 'entries come in index order, each once');
+    assert(index > this.lastIndex, 'entries come in index order, each once');
     this.applying = true;
-    this.entryIndex = entry.index;
-    this.timestampUs = entry.timestampUs;
+    this.entryIndex = index;
+    this.timestampUs = timestampUs;
     this.request = 0;
     this.requestAccount = 0;
     this.fillMark = this.fillLog.mark;
-    const s = entry.slots;
-    let p = entry.from;
+    let p = from;
     // The entry's time, also when the view applies none of its events (see `requested`).
     apply(this.state, s, p, p, this.timestampUs);
     // Bounded by the entry's records; each is at least its header.
-    while (p < entry.to) {
+    while (p < to) {
       const end = p + headerSlots(s[p]);
-      assert(end > p && end <= entry.to, 'an event record overruns its entry');
+      assert(end > p && end <= to, 'an event record overruns its entry');
       this.event(headerType(s[p]), s, p, end);
       p = end;
     }
-    this.lastIndex = entry.index;
+    this.lastIndex = index;
     this.endEntry();
     this.applying = false;
     this.deliver();
