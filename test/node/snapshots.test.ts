@@ -83,6 +83,26 @@ describe('snapshots', () => {
     });
   });
 
+  it('with a snapshot policy, the worker starts with the node, in the idle class, before any snapshot is due', async () => {
+    await withTempDir(async (dir) => {
+      const before = threadSchedules();
+      const node = await Node.open({ dataDir: dir, fsync: 'never', snapshot: { everyEntries: 1_000_000 } });
+      try {
+        // Bounded: the worker sets its class first thing; a missing one fails the test at the deadline.
+        const deadline = Date.now() + 10_000;
+        let idle = 0;
+        while (idle === 0 && Date.now() < deadline) {
+          idle = [...threadSchedules()].filter(([tid, schedule]) => !before.has(tid) && schedule.policy === BACKGROUND.policy && schedule.nice === BACKGROUND.nice).length;
+          if (idle === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.ok(idle >= 1, 'a thread of the worker, in the background class');
+        assert.equal(node.status().snapshotIndex, 0, 'no snapshot was taken');
+      } finally {
+        await node.close();
+      }
+    });
+  });
+
   it('everyEntries: one at least that many entries after the previous; keep prunes; each is its index\'s state', async () => {
     await withTempDir(async (dir) => {
       const EVERY = 150;
@@ -94,7 +114,7 @@ describe('snapshots', () => {
         const setup = 29;
         const first = await Promise.all(commands.slice(0, setup).map((c) => node.submit(c)));
         const setupIndex = (first.at(-1) as CommandResult).index;
-        // The worker thread takes a while to boot: a first snapshot by hand starts it.
+        // The worker thread takes a while to boot: a first snapshot by hand waits for it.
         assert.equal((await node.snapshot()).index, setupIndex, 'a snapshot of the commit index: the last command answered');
         // Small windows with a pause: commits come often, and the snapshot worker gets its turns.
         const rest = await submitInWindows(node, commands.slice(setup), prng(31), 40, () => new Promise((resolve) => setTimeout(resolve, 2)));
@@ -132,7 +152,7 @@ describe('snapshots', () => {
         snapshot: { everyEntries: 0, everyMs: 100, keep: 10 } });
       try {
         const commands = commandStream(32, 600);
-        // The worker thread takes a while to boot: a first snapshot by hand starts it.
+        // The worker thread takes a while to boot: a first snapshot by hand waits for it.
         const first = await Promise.all(commands.slice(0, 20).map((c) => node.submit(c)));
         const firstIndex = (first.at(-1) as CommandResult).index;
         assert.equal((await node.snapshot()).index, firstIndex);
