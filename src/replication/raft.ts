@@ -191,10 +191,8 @@ export class Raft {
     if (this.role === Role.Leader) {
       this.maybeCommit();
     } else if (this.ackOwedTo > 0 && this.leaderId !== 0) {
-      const durable = Math.min(this.persistedIndex, this.verified);
-      if (durable >= this.ackOwedTo) this.ackOwedTo = 0;
-      this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: this.leaderId, success: true,
-        index: durable, received: this.verified });
+      if (this.durableIndex >= this.ackOwedTo) this.ackOwedTo = 0;
+      this.acknowledge(this.leaderId);
     }
   }
 
@@ -445,10 +443,19 @@ export class Raft {
     // what is durable — the leader learns this follower is alive even while a write is slow.
     // Newly stored entries are acknowledged when `persisted` says they are durable.
     if (offset === m.count || this.persistedIndex >= matched) {
-      this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to: m.from, success: true,
-        index: Math.min(this.persistedIndex, this.verified), received: this.verified });
+      this.acknowledge(m.from);
     }
     if (this.persistedIndex < matched) this.ackOwedTo = Math.max(this.ackOwedTo, matched);
+  }
+
+  /** Follower: what is durable here of the leader's log — stored, synced, and known to match it. */
+  private get durableIndex(): number {
+    return Math.min(this.persistedIndex, this.verified);
+  }
+
+  /** Follower: tells the leader what it holds durable and what it has received. */
+  private acknowledge(to: number): void {
+    this.send({ type: MessageType.AppendResponse, term: this.term, from: this.id, to, success: true, index: this.durableIndex, received: this.verified });
   }
 
   private rejectAppend(to: number, hint: number): void {

@@ -54,7 +54,8 @@ export class RecentRequests {
   }
 
   record(account: number, request: number, command: number, order: number, reason: number, timeUs: number): void {
-    assert(account > 0 && request > 0 && this.find(account, request) === -1, 'request recorded twice');
+    const local = placed(account, request);
+    assert(account > 0 && request > 0 && this.index.find(local, this.account, account, this.request, request) === -1, 'request recorded twice');
     if (this.account.length === 0) this.allocate();
     this.expire(timeUs);
     if (this.size === LIMITS.recentRequests) this.dropHead();
@@ -66,7 +67,7 @@ export class RecentRequests {
     this.order[at] = order;
     this.reason[at] = reason;
     this.time[at] = timeUs;
-    this.index.insert(placed(account, request), account, request, at);
+    this.index.insert(local, account, request, at);
     this.size++;
   }
 
