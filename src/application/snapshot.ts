@@ -37,7 +37,11 @@ export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16), scop
     const at = out.reserve(values.length);
     for (let i = 0; i < values.length; i++) out.slots[at + i] = values[i];
   };
-  const putString = (s: string): void => packString(s, out.slots, out.reserve(STRING_SLOTS));
+  // Reserved before the slots are read: reserving may grow (replace) them.
+  const putString = (s: string): void => {
+    const at = out.reserve(STRING_SLOTS);
+    packString(s, out.slots, at);
+  };
   put(MAGIC, SNAPSHOT_VERSION, state.nextOrderId, state.nextTradeId, state.timestampUs);
   put(state.assets.count);
   for (const a of state.assets.list) {
@@ -78,7 +82,8 @@ function encodeSide(state: State, side: BookSide, out: SlotBuffer): void {
   const { orders, levels } = state;
   let count = 0;
   for (let i = 0; i < side.n; i++) count += levels.count[side.ids[i]];
-  out.slots[out.reserve(1)] = count;
+  const countAt = out.reserve(1);
+  out.slots[countAt] = count;
   for (let i = side.n - 1; i >= 0; i--) {
     for (let slot = levels.head[side.ids[i]]; slot !== NIL; slot = orders.next[slot]) {
       const at = out.reserve(ORDER_SLOTS);
