@@ -8,7 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Node } from '../../src/node/node.ts';
-import { buildSnapshot } from '../../src/node/snapshot-builder.ts';
+import { Archive } from '../../src/archive/archive.ts';
+import { Engine } from '../../src/application/engine.ts';
+import { encodeSnapshot } from '../../src/application/snapshot.ts';
+import { replayInto } from '../../src/node/replay.ts';
+import { writeSnapshot } from '../../src/node/snapshot-store.ts';
 import { command, writeHistory } from '../archive/history.ts';
 import { setupCommands } from '../matching/workload.ts';
 import { type BenchOptions, latencyFigures, round } from '../stats.ts';
@@ -106,6 +110,18 @@ async function snapshotStall(dir: string, entries: number): Promise<Result> {
   return { case: 'snapshot_stall', max_ms: round(maxGap, 2), baseline_max_ms: round(baseline, 2), snapshot_index: result.index, snapshot_ms: Math.round(result.ms) };
 }
 
+/** Writes the snapshot of entry `index` of the archive in `dir`, as a node would have. */
+async function snapshotAt(dir: string, index: number): Promise<void> {
+  const archive = await Archive.open({ dir: join(dir, 'archive'), mode: 'read' });
+  try {
+    const engine = new Engine();
+    const term = await replayInto(engine, archive, 1, index);
+    await writeSnapshot(join(dir, 'snapshots'), { index, term, timestampUs: engine.state.timestampUs }, encodeSnapshot(engine.state));
+  } finally {
+    await archive.close();
+  }
+}
+
 /** Start-up over an archive of `entries` entries, without and then with a recent snapshot. */
 async function startup(dir: string, entries: number, label: string): Promise<Result[]> {
   await writeHistory(join(dir, 'archive'), entries);
@@ -113,7 +129,7 @@ async function startup(dir: string, entries: number, label: string): Promise<Res
   let node = await Node.open({ dataDir: dir, snapshot: { everyEntries: 0 } });
   const cold = (performance.now() - start) / 1e3;
   await node.close();
-  await buildSnapshot({ archiveDir: join(dir, 'archive'), snapshotDir: join(dir, 'snapshots'), targetIndex: entries - 1_000, keep: 1 });
+  await snapshotAt(dir, entries - 1_000);
   start = performance.now();
   node = await Node.open({ dataDir: dir, snapshot: { everyEntries: 0 } });
   const warm = (performance.now() - start) / 1e3;

@@ -13,6 +13,7 @@ import { NIL, Where } from './matching/orders.ts';
 import { OrderType } from './matching/order-types.ts';
 import { Product, type ProductSpec } from './products/product.ts';
 import { checkProduct } from './products/validate.ts';
+import { REQUEST_SLOTS } from './requests/recent-requests.ts';
 import { State } from './state.ts';
 
 const MAGIC = 0x42535353; // "BSSS"
@@ -32,10 +33,30 @@ export interface SnapshotScope {
 const WHOLE: Readonly<SnapshotScope> = { requests: true };
 
 export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16), scope: Readonly<SnapshotScope> = WHOLE): Uint8Array {
+  const steps = encodeSnapshotSteps(state, out, scope, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * The encoding in steps: pauses (yields) each time about `stepSlots` more slots are written, so
+ * that a node can encode a copy of its state between other work and never stop for the whole
+ * of it (tens of ms for a full ring of request ids). Done, it returns the encoding.
+ */
+export function* encodeSnapshotSteps(state: State, out: SlotBuffer, scope: Readonly<SnapshotScope>, stepSlots: number): Generator<void, Uint8Array> {
   const start = out.length;
+  let pausedAt = start;
   const put = (...values: number[]): void => {
     const at = out.reserve(values.length);
     for (let i = 0; i < values.length; i++) out.slots[at + i] = values[i];
+  };
+  /** Whether to pause here: `stepSlots` written since the last pause. */
+  const due = (): boolean => {
+    if (out.length - pausedAt < stepSlots) return false;
+    pausedAt = out.length;
+    return true;
   };
   // Reserved before the slots are read: reserving may grow (replace) them.
   const putString = (s: string): void => {
@@ -57,6 +78,7 @@ export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16), scop
       out.slots[at + (asset - 1) * 2] = accounts.available[account * accounts.stride + asset];
       out.slots[at + (asset - 1) * 2 + 1] = accounts.held[account * accounts.stride + asset];
     }
+    if (due()) yield;
   }
   put(state.products.length - 1);
   for (let id = 1; id < state.products.length; id++) {
@@ -64,21 +86,33 @@ export function encodeSnapshot(state: State, out = new SlotBuffer(1 << 16), scop
     put(p.id, p.base, p.quote, p.priceScale, p.qtyScale, p.tickSize, p.lotSize, p.minQty, p.maxQty, p.minNotional,
       p.makerBps, p.takerBps, p.protectionTicks, p.status, p.lastPriceTicks);
     putString(p.symbol);
-    for (const side of [p.bids, p.asks, p.buyStops, p.sellStops]) encodeSide(state, side, out);
+    for (const side of [p.bids, p.asks, p.buyStops, p.sellStops]) yield* encodeSide(state, side, out, due);
+    if (due()) yield;
   }
   const transfers = [...state.transfers.entries()].sort((x, y) => x[0] - y[0]);
   put(transfers.length);
-  for (const [id, t] of transfers) put(id, t.kind, t.account, t.asset, t.amount);
+  for (const [id, t] of transfers) {
+    put(id, t.kind, t.account, t.asset, t.amount);
+    if (due()) yield;
+  }
   // Oldest first: the order in which they expire.
-  put(scope.requests ? state.requests.size : 0);
-  if (scope.requests) for (const r of state.requests.entries()) put(r.account, r.request, r.command, r.order, r.reason, r.timeUs);
+  const requests = scope.requests ? state.requests : undefined;
+  put(requests?.size ?? 0);
+  for (let i = 0; requests !== undefined && i < requests.size; i++) {
+    const at = out.reserve(REQUEST_SLOTS);
+    requests.encodeOne(i, out.slots, at);
+    if (due()) yield;
+  }
   const keys = state.apiKeys;
   put(keys.count);
-  for (let key = 1; key <= keys.count; key++) put(keys.account[key], keys.salt1[key], keys.salt2[key], keys.revoked[key]);
+  for (let key = 1; key <= keys.count; key++) {
+    put(keys.account[key], keys.salt1[key], keys.salt2[key], keys.revoked[key]);
+    if (due()) yield;
+  }
   return out.bytes(start);
 }
 
-function encodeSide(state: State, side: BookSide, out: SlotBuffer): void {
+function* encodeSide(state: State, side: BookSide, out: SlotBuffer, due: () => boolean): Generator<void> {
   const { orders, levels } = state;
   let count = 0;
   for (let i = 0; i < side.n; i++) count += levels.count[side.ids[i]];
@@ -94,6 +128,7 @@ function encodeSide(state: State, side: BookSide, out: SlotBuffer): void {
       s[at + 9] = orders.stop[slot]; s[at + 10] = orders.leaves[slot]; s[at + 11] = orders.filled[slot];
       s[at + 12] = orders.hold[slot]; s[at + 13] = orders.time[slot]; s[at + 14] = orders.feeCarry[slot];
       s[at + 15] = orders.makerBps[slot]; s[at + 16] = orders.takerBps[slot];
+      if (due()) yield;
     }
   }
 }

@@ -9,17 +9,20 @@ import type { FileHandle } from 'node:fs/promises';
 
 export const SYNCED_CHUNK_BYTES = 1 << 20;
 
-/** Writes bytes [0, length) of the file, the chunk at `at` of `size` bytes from `chunk(at, size)`. */
+/**
+ * Writes `length` bytes at file offset `base` on, the chunk at `at` (from `base`) of `size`
+ * bytes from `chunk(at, size)`, each synced before the next.
+ */
 export async function writeInSyncedChunks(
   fh: FileHandle, length: number, chunk: (at: number, size: number) => Uint8Array,
-  pace?: (at: number) => Promise<void> | undefined,
+  pace?: (at: number) => Promise<void> | undefined, base = 0,
 ): Promise<void> {
   // Bounded by length / SYNCED_CHUNK_BYTES.
   for (let at = 0; at < length; at += SYNCED_CHUNK_BYTES) {
     const size = Math.min(SYNCED_CHUNK_BYTES, length - at);
     const wait = pace?.(at);
     if (wait !== undefined) await wait;
-    await fh.write(chunk(at, size), 0, size, at);
+    await fh.write(chunk(at, size), 0, size, base + at);
     await fh.datasync();
   }
 }

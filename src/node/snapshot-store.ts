@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { crc32Words } from '../archive/crc32.ts';
 import { Views } from '../archive/record.ts';
 import { syncDir } from '../archive/sync-dir.ts';
@@ -43,31 +44,46 @@ export function snapshotName(index: number): string {
 
 /** Writes a snapshot atomically; returns its path once it is durable. */
 export async function writeSnapshot(dir: string, info: Omit<SnapshotInfo, 'stateHash'>, payload: Uint8Array): Promise<SnapshotInfo & { path: string }> {
+  return writeSnapshotFile(dir, { ...info, stateHash: createHash('sha256').update(payload).digest('hex') }, payload);
+}
+
+/**
+ * Writes a snapshot whose state hash is known (SHA-256 of `payload`) atomically; returns its
+ * path once it is durable. The payload goes in synced chunks — beside the log on the same disk,
+ * whose syncs must never wait behind the whole file — each when `pace` says, checksummed as it
+ * goes; the header, which holds the checksum, goes last.
+ */
+export async function writeSnapshotFile(dir: string, info: SnapshotInfo, payload: Uint8Array, pace?: () => Promise<void>): Promise<SnapshotInfo & { path: string }> {
+  if (payload.byteLength % 8 !== 0) throw new SnapshotError('a snapshot payload is whole slots');
   await mkdir(dir, { recursive: true });
-  const stateHash = createHash('sha256').update(payload).digest('hex');
-  const total = HEADER_BYTES + payload.byteLength;
-  const v = new Views(new ArrayBuffer(total + ((8 - (total % 8)) % 8)));
-  v.bytes.set(MAGIC, 0);
-  v.view.setUint32(8, VERSION, true);
-  v.view.setFloat64(16, info.index, true);
-  v.view.setFloat64(24, info.term, true);
-  v.view.setFloat64(32, info.timestampUs, true);
-  v.bytes.set(Buffer.from(stateHash, 'hex'), 40);
-  v.view.setFloat64(72, payload.byteLength, true);
-  v.bytes.set(payload, HEADER_BYTES);
-  v.view.setUint32(12, crc32Words(v.words, 4, v.words.length), true);
+  const header = new Views(new ArrayBuffer(HEADER_BYTES));
+  header.bytes.set(MAGIC, 0);
+  header.view.setUint32(8, VERSION, true);
+  header.view.setFloat64(16, info.index, true);
+  header.view.setFloat64(24, info.term, true);
+  header.view.setFloat64(32, info.timestampUs, true);
+  header.bytes.set(Buffer.from(info.stateHash, 'hex'), 40);
+  header.view.setFloat64(72, payload.byteLength, true);
+  // The checksum covers bytes 16 to the end: the header's from 16 on, then the payload.
+  let crc = crc32(header.bytes.subarray(16));
   const path = join(dir, snapshotName(info.index));
   const temp = `${path}.tmp`;
   const fh = await open(temp, 'w');
   try {
-    // Beside the log on the same disk: in synced chunks, so that the log's syncs never wait behind the whole file.
-    await writeInSyncedChunks(fh, v.bytes.byteLength, (at, size) => v.bytes.subarray(at, at + size));
+    await writeInSyncedChunks(fh, payload.byteLength, (at, size) => {
+      const chunk = payload.subarray(at, at + size);
+      crc = crc32(chunk, crc);
+      return chunk;
+    }, pace, HEADER_BYTES);
+    header.view.setUint32(12, crc, true);
+    await fh.write(header.bytes, 0, HEADER_BYTES, 0);
+    await fh.datasync();
   } finally {
     await fh.close();
   }
   await rename(temp, path);
   await syncDir(dir);
-  return { ...info, stateHash, path };
+  return { ...info, path };
 }
 
 /** Reads and checks one snapshot file; throws SnapshotError saying what is wrong. */

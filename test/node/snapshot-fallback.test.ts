@@ -16,8 +16,7 @@ import type { Command } from '../../src/application/commands.ts';
 import { encodeSnapshot } from '../../src/application/snapshot.ts';
 import { State } from '../../src/application/state.ts';
 import { Archive } from '../../src/archive/archive.ts';
-import { Node, type CommandResult } from '../../src/node/node.ts';
-import type { BuildResult } from '../../src/node/snapshot-builder.ts';
+import { Node, type CommandResult, type SnapshotResult } from '../../src/node/node.ts';
 import { snapshotName, writeSnapshot } from '../../src/node/snapshot-store.ts';
 import { commandStream } from '../support/command-stream.ts';
 import { RecordingLogger, SMALL_SEGMENT, checkArchiveHolds, replayArchive, snapshotFiles, withTempDir } from './harness.ts';
@@ -149,7 +148,7 @@ describe('unusable snapshots at start-up', () => {
       bytes[200] ^= 1;
       await writeFile(snapshotPath(dir, newest), bytes);
       const node = await Node.open({ dataDir: dir, segmentBytes: SMALL_SEGMENT, snapshot: { everyEntries: 0, keep: 5 } });
-      let taken: BuildResult;
+      let taken: SnapshotResult;
       let results: CommandResult[];
       try {
         assert.equal(node.status().snapshotIndex, older);

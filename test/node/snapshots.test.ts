@@ -9,7 +9,6 @@
  * node's status, and entries counted (between snapshots, replayed) include no-ops.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeSnapshot, stateHash } from '../../src/application/snapshot.ts';
@@ -17,7 +16,6 @@ import { NodeError } from '../../src/node/errors.ts';
 import { Node, type CommandResult } from '../../src/node/node.ts';
 import { readSnapshot, snapshotName } from '../../src/node/snapshot-store.ts';
 import { commandStream } from '../support/command-stream.ts';
-import { type Schedule, threadSchedules } from '../support/thread-schedules.ts';
 import { RecordingLogger, SMALL_SEGMENT, checkArchiveHolds, prng, replayArchive, snapshotFiles, submitInWindows, withTempDir } from './harness.ts';
 
 /** The `node: snapshot written` lines: index and state hash of every snapshot made. */
@@ -60,49 +58,7 @@ async function checkStartUp(dir: string, hash: string, lastIndex: number, newest
   }
 }
 
-/** How the snapshot worker's thread runs: idle class where `chrt` is, else the lowest nice. */
-const BACKGROUND: Schedule = spawnSync('chrt', ['--version']).status === 0 ? { policy: 5, nice: 0 } : { policy: 0, nice: 19 };
-
 describe('snapshots', () => {
-  it('the worker that builds them runs in the idle scheduling class; the node\'s own threads keep theirs', async () => {
-    await withTempDir(async (dir) => {
-      const before = threadSchedules();
-      const node = await Node.open({ dataDir: dir, fsync: 'never', snapshot: { everyEntries: 0 } });
-      try {
-        await Promise.all(commandStream(5, 50).map((c) => node.submit(c)));
-        await node.snapshot();
-        const after = threadSchedules();
-        for (const [tid, schedule] of before) if (after.has(tid)) assert.deepEqual(after.get(tid), schedule, `thread ${tid} keeps its schedule`);
-        // The worker's threads: its own, and any it started (they inherit its schedule).
-        const added = [...after].filter(([tid]) => !before.has(tid)).map(([, schedule]) => schedule);
-        assert.ok(added.length >= 1, 'the worker is a thread of its own');
-        assert.deepEqual(added, added.map(() => BACKGROUND));
-      } finally {
-        await node.close();
-      }
-    });
-  });
-
-  it('with a snapshot policy, the worker starts with the node, in the idle class, before any snapshot is due', async () => {
-    await withTempDir(async (dir) => {
-      const before = threadSchedules();
-      const node = await Node.open({ dataDir: dir, fsync: 'never', snapshot: { everyEntries: 1_000_000 } });
-      try {
-        // Bounded: the worker sets its class first thing; a missing one fails the test at the deadline.
-        const deadline = Date.now() + 10_000;
-        let idle = 0;
-        while (idle === 0 && Date.now() < deadline) {
-          idle = [...threadSchedules()].filter(([tid, schedule]) => !before.has(tid) && schedule.policy === BACKGROUND.policy && schedule.nice === BACKGROUND.nice).length;
-          if (idle === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        assert.ok(idle >= 1, 'a thread of the worker, in the background class');
-        assert.equal(node.status().snapshotIndex, 0, 'no snapshot was taken');
-      } finally {
-        await node.close();
-      }
-    });
-  });
-
   it('everyEntries: one at least that many entries after the previous; keep prunes; each is its index\'s state', async () => {
     await withTempDir(async (dir) => {
       const EVERY = 150;
@@ -189,13 +145,14 @@ describe('snapshots', () => {
     });
   });
 
-  it('snapshot() while commands flow is the state at the commit index of the call; keep 1 keeps the newest only', async () => {
+  it('snapshot() while commands flow is the state at the last entry applied at the call, written once that commits; keep 1 keeps the newest only', async () => {
     await withTempDir(async (dir) => {
       const node = await Node.open({ dataDir: dir, fsync: 'always', segmentBytes: SMALL_SEGMENT, batchLimit: 16,
         snapshot: { everyEntries: 0, keep: 1 } });
       try {
         const commands = commandStream(33, 2_000);
         const taken: { index: number; stateHash: string }[] = [];
+        let ahead = 0;
         // Quiet moments: the snapshot equals the live state.
         const quiet = await Promise.all(commands.slice(0, 300).map((c) => node.submit(c)));
         const quietIndex = (quiet.at(-1) as CommandResult).index;
@@ -204,22 +161,24 @@ describe('snapshots', () => {
         assert.equal(node.status().snapshotIndex, quietIndex);
         const live = node.stateHash();
         assert.equal((await readSnapshot(join(dir, 'snapshots', snapshotName(quietIndex)))).stateHash, live, 'the snapshot is the live state');
-        // Busy moments: a snapshot of the commit index while more commands keep coming.
+        // Busy moments: a snapshot of the last entry applied, run ahead of the commit index, while more commands keep coming.
         let i = 300;
         while (i < commands.length) {
           const first = commands.slice(i, i + 75).map((c) => node.submit(c));
           // The first batch committed; the rest of the window (group commit) follows.
           await first[0];
-          const at = node.status().commitIndex;
+          const { applied: at, commitIndex } = node.status();
+          ahead += at > commitIndex ? 1 : 0;
           const snapshot = node.snapshot();
-          // Submitted after the call: run and committed while the worker builds the snapshot.
+          // Submitted after the call: run and committed while the snapshot is encoded and written.
           const second = commands.slice(i + 75, i + 150).map((c) => node.submit(c));
           await Promise.all([...first, ...second]);
           const result = await snapshot;
-          assert.equal(result.index, at, 'a snapshot is of the commit index when it was asked for');
+          assert.equal(result.index, at, 'a snapshot is of the last entry applied when it was asked for');
           taken.push(result);
           i += 150;
         }
+        assert.ok(ahead > 0, 'some snapshots were asked for while their entry was not yet committed');
         await node.close();
         for (const s of taken) assert.equal(s.stateHash, (await replayArchive(join(dir, 'archive'), s.index)).hash, `snapshot ${s.index}`);
         const lastIndex = node.status().lastIndex;

@@ -15,14 +15,8 @@ import { DirectIndex } from '../direct-index.ts';
 import { LIMITS } from '../limits.ts';
 import { hashPair } from '../pair-index.ts';
 
-export interface RequestOutcome {
-  account: number;
-  request: number;
-  command: number;
-  order: number;
-  reason: number;
-  timeUs: number;
-}
+/** An outcome's slots in a snapshot (encodeOne). */
+export const REQUEST_SLOTS = 6;
 
 export class RecentRequests {
   private account = new Float64Array(0);
@@ -71,13 +65,19 @@ export class RecentRequests {
     this.size++;
   }
 
-  /** Every remembered outcome, oldest first (the canonical order of a snapshot). */
-  *entries(): Generator<RequestOutcome> {
-    for (let i = 0; i < this.size; i++) {
-      const at = (this.head + i) % this.account.length;
-      yield { account: this.account[at], request: this.request[at], command: this.command[at], order: this.order[at],
-        reason: this.reason[at], timeUs: this.time[at] };
-    }
+  /**
+   * Writes the `i`th oldest remembered outcome (the canonical order of a snapshot) as
+   * REQUEST_SLOTS slots at `at`: account, request, command, order, reason, time.
+   */
+  encodeOne(i: number, slots: Float64Array, at: number): void {
+    let k = this.head + i;
+    if (k >= this.account.length) k -= this.account.length;
+    slots[at] = this.account[k];
+    slots[at + 1] = this.request[k];
+    slots[at + 2] = this.command[k];
+    slots[at + 3] = this.order[k];
+    slots[at + 4] = this.reason[k];
+    slots[at + 5] = this.time[k];
   }
 
   private allocate(): void {

@@ -150,7 +150,7 @@ export function adminRoutes(api: Api, ctx: GatewayContext, submit: Submit): void
 
   api.post('/v1/admin/snapshot', {
     preHandler: anyNode, schema: {
-      tags: ['admin'], summary: 'Take a snapshot of this node\'s committed state now (built off the command path)', security,
+      tags: ['admin'], summary: 'Take a snapshot of this node\'s state now (copied at once, written in the background once committed)', security,
       response: { 201: z.object({ index: z.number(), term: z.number(), stateHash: z.string(), ms: z.number() }), ...errors },
     },
   }, async (_request, reply) => {
