@@ -101,9 +101,10 @@ export interface SnapshotResult extends SnapshotInfo {
   ms: number;
 }
 
-/** Slots a snapshot encodes and hashes per step (under a millisecond's work), and the pause after each step and each chunk written. */
+/** Slots a snapshot encodes and hashes per step: about a millisecond's work. */
 const SNAPSHOT_STEP_SLOTS = 16_384;
-const SNAPSHOT_PAUSE_MS = 4;
+/** After each step of a snapshot (and each chunk written), a pause this many times as long as the step took: a tenth of the thread at most. */
+const SNAPSHOT_PAUSE_PER_STEP = 9;
 /** How long a snapshot waits for its entry to commit: a leader commits within an election timeout or stops leading. */
 const COMMIT_WAIT_MS = 10_000;
 
@@ -154,6 +155,9 @@ export class Node {
   private catchUp: Promise<void> = Promise.resolve();
   private lastSnapshot: { index: number; atMs: number };
   private snapshotting: Promise<SnapshotResult> | undefined;
+  /** The last snapshot's copy of the state and its encoding's buffer, written over by the next: none of it is allocated again. */
+  private snapshotCopy: State | undefined;
+  private readonly snapshotBuffer = new SlotBuffer(SNAPSHOT_STEP_SLOTS);
   /** The read model that holds this node's state, if one does: committed entries are applied through it. */
   private sharing: Feed | undefined;
   /** The read models fed by `feed` and not closed. */
@@ -638,8 +642,8 @@ export class Node {
   /**
    * Writes a snapshot of the state at the last entry applied. The state is copied at once (its
    * tables are typed arrays: a memcpy each); the copy is encoded and hashed a step at a time and
-   * written a chunk at a time, with a pause after each, so that the node goes on with about a
-   * fifth of its thread taken. The nodes of a machine share its cores, and at half the cluster's
+   * written a chunk at a time, with a pause after each, so that the node goes on with at most a
+   * tenth of its thread taken (on a busy leader a snapshot takes seconds). The nodes of a machine share its cores, and at half the cluster's
    * top rate little is left over: a worker thread that replayed the archive from the previous
    * snapshot (seconds of CPU per million entries), even in the idle class, doubled the latency
    * tail while it ran, and one that only hashed and wrote the encoding took a tenth of a second
@@ -655,7 +659,8 @@ export class Node {
     }
     const started = performance.now();
     const term = this.replicator.raft.log.termAt(index);
-    const copy = copyState(this.engine.state);
+    const copy = copyState(this.engine.state, this.snapshotCopy);
+    this.snapshotCopy = copy;
     const copyMs = performance.now() - started;
     const run = this.writeSnapshotOf(copy, index, term).then((written) => {
       this.lastSnapshot = { index, atMs: Date.now() };
@@ -670,8 +675,13 @@ export class Node {
 
   /** Encodes and hashes `state` (entry `index`'s, of `term`) in steps and, once that entry is committed, writes it. */
   private async writeSnapshotOf(state: State, index: number, term: number): Promise<SnapshotInfo & { path: string }> {
-    const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SNAPSHOT_PAUSE_MS));
-    const out = new SlotBuffer(SNAPSHOT_STEP_SLOTS);
+    let stepStartMs = performance.now();
+    const pause = async (): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, (performance.now() - stepStartMs) * SNAPSHOT_PAUSE_PER_STEP)));
+      stepStartMs = performance.now();
+    };
+    const out = this.snapshotBuffer;
+    out.reset();
     const hash = createHash('sha256');
     const steps = encodeSnapshotSteps(state, out, { requests: true }, SNAPSHOT_STEP_SLOTS);
     let hashed = 0;

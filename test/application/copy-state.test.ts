@@ -53,6 +53,26 @@ describe('copyState', () => {
     assert.notEqual(copy.orders.price, engine.state.orders.price);
   });
 
+  it('copied into an earlier copy: the state again, its arrays written over, nothing shared with the state', () => {
+    const commands = commandStream(11, 400);
+    const engine = new Engine();
+    for (let i = 0; i < 200; i++) run(engine, commands[i], i + 1);
+    const earlier = copyState(engine.state);
+    const prices = earlier.orders.price;
+    for (let i = 200; i < commands.length; i++) run(engine, commands[i], i + 1);
+    const hash = stateHash(engine.state);
+    assert.notEqual(stateHash(earlier), hash, 'the state moved on from the earlier copy');
+    const copy = copyState(engine.state, earlier);
+    assert.equal(copy, earlier);
+    assert.equal(stateHash(copy), hash, 'the copy is the state');
+    assert.equal(prices.length, engine.state.orders.price.length, 'the orders table kept its size');
+    assert.equal(copy.orders.price, prices, 'an array of the same length is written over');
+    assert.notEqual(copy.orders.price, engine.state.orders.price);
+    // Either goes on alone: the copy answers the next commands as the state does.
+    const copied = new Engine(copy);
+    for (let i = 0; i < 100; i++) assert.deepEqual(run(copied, commands[i], commands.length + i + 1), run(engine, commands[i], commands.length + i + 1), `command ${i}`);
+  });
+
   it('refuses what is not data', () => {
     const state = new State();
     (state as unknown as Record<string, unknown>).hook = () => undefined;
