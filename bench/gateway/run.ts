@@ -5,8 +5,8 @@
  * orders/s in a closed loop, then open-loop latency at 25, 50 and 75% of that rate (from each
  * order's scheduled time to its last report, so queueing shows; measured after a second at the
  * rate), each with the leader's own commit latency and what the nodes' syncs and collection
- * pauses took meanwhile (histogram-figures.ts) and how many nodes finished a snapshot build,
- * whose replay shares the cores (snapshot-figures.ts). Every binary phase gives each process's
+ * pauses took meanwhile (histogram-figures.ts) and how many nodes finished a snapshot, which
+ * shares the cores and the disk (snapshot-figures.ts). Every binary phase gives each process's
  * CPU time per order and the cores kept busy (cpu-figures.ts): an open loop forms smaller
  * batches than the closed one, each with its wake-ups, syscalls and durable writes, so an order
  * costs more there and a share of the closed loop's rate keeps a larger share of the cores

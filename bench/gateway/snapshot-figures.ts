@@ -1,8 +1,8 @@
 /**
- * Whether nodes built snapshots during a bench phase: each node's bourse_snapshot_index read
- * before and after it. A build replays the log since the last snapshot in a worker thread, at
- * the lowest CPU priority, but on this machine's cores and disk: a phase with one is not like
- * a phase without.
+ * Whether nodes took snapshots during a bench phase: each node's bourse_snapshot_index read
+ * before and after it. A node copies its state, then encodes and writes the copy in paced steps
+ * on its own thread, on this machine's cores and disk: a phase with one is not like a phase
+ * without.
  */
 import { type Exposition, firstValues } from './scrape.ts';
 

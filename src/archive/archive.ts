@@ -46,8 +46,8 @@ export interface ArchiveOptions {
   mode?: RecoveryMode;
   /**
    * Read-only opens: start at the segment holding this index, opening and checking none before
-   * it, as if they had been removed. A reader of recent entries (a snapshot build) then costs
-   * what it reads, not the whole history.
+   * it, as if they had been removed. A reader of recent entries (`bourse archive` from an
+   * index) then costs what it reads, not the whole history.
    */
   from?: number;
   /** Told how long each sync took — an fdatasync, or under `always` a durable write (metrics). */

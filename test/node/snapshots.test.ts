@@ -70,9 +70,8 @@ describe('snapshots', () => {
         const setup = 29;
         const first = await Promise.all(commands.slice(0, setup).map((c) => node.submit(c)));
         const setupIndex = (first.at(-1) as CommandResult).index;
-        // The worker thread takes a while to boot: a first snapshot by hand waits for it.
         assert.equal((await node.snapshot()).index, setupIndex, 'a snapshot of the commit index: the last command answered');
-        // Small windows with a pause: commits come often, and the snapshot worker gets its turns.
+        // Small windows with a pause: commits come often, and a snapshot's paced steps get their turns.
         const rest = await submitInWindows(node, commands.slice(setup), prng(31), 40, () => new Promise((resolve) => setTimeout(resolve, 2)));
         await node.close();
         const hash = node.stateHash();
@@ -108,7 +107,6 @@ describe('snapshots', () => {
         snapshot: { everyEntries: 0, everyMs: 100, keep: 10 } });
       try {
         const commands = commandStream(32, 600);
-        // The worker thread takes a while to boot: a first snapshot by hand waits for it.
         const first = await Promise.all(commands.slice(0, 20).map((c) => node.submit(c)));
         const firstIndex = (first.at(-1) as CommandResult).index;
         assert.equal((await node.snapshot()).index, firstIndex);
