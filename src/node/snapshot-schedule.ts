@@ -2,7 +2,7 @@
  * When a member takes a snapshot by count: once `everyEntries` entries committed since its
  * last one — and its first after opening waits its phase longer, member k of n (in id order)
  * k/n of the interval, so that the members keep apart from then on. Taken at once, every
- * member would replay and write its snapshot at the same moment: on machines or disks the
+ * member would take and write its snapshot at the same moment: on machines or disks the
  * members share, the whole cluster slowed down together.
  */
 export function snapshotPhase(everyEntries: number, memberIds: readonly number[], nodeId: number): number {
