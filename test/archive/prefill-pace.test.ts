@@ -17,15 +17,15 @@ import { HEADER_BYTES, TempDirs, assertDeterministic, payloadLength, readAll, se
 const temp = new TempDirs();
 after(() => temp.cleanup());
 
-const MB = SYNCED_CHUNK_BYTES;
-const SEGMENT = 8 * MB;
+const CHUNK = SYNCED_CHUNK_BYTES;
+const SEGMENT = 8 * CHUNK;
 
 describe('PrefillPace', () => {
   it('lets chunk k of n go once the current segment is (k / n) · 3/4 full', async () => {
     const pace = new PrefillPace(0);
     assert.equal(pace.before(0, SEGMENT), undefined);
     let went = false;
-    const third = pace.before(3 * MB, SEGMENT)?.then(() => (went = true));
+    const third = pace.before(3 * CHUNK, SEGMENT)?.then(() => (went = true));
     assert.ok(third !== undefined);
     pace.update(0.28);
     await Promise.resolve();
@@ -33,21 +33,21 @@ describe('PrefillPace', () => {
     pace.update(3 / 8 * 0.75);
     await third;
     assert.equal(went, true);
-    assert.equal(pace.before(2 * MB, SEGMENT), undefined);
+    assert.equal(pace.before(2 * CHUNK, SEGMENT), undefined);
   });
 
   it('once hurried lets every chunk go, whatever the fill says later', async () => {
     const pace = new PrefillPace(0);
-    const last = pace.before(7 * MB, SEGMENT);
+    const last = pace.before(7 * CHUNK, SEGMENT);
     pace.hurry();
     await last;
     pace.update(0);
-    assert.equal(pace.before(7 * MB, SEGMENT), undefined);
+    assert.equal(pace.before(7 * CHUNK, SEGMENT), undefined);
   });
 
   it('once stopped fails the chunk waiting and every later one with CLOSED', async () => {
     const pace = new PrefillPace(0);
-    const waiting = pace.before(5 * MB, SEGMENT);
+    const waiting = pace.before(5 * CHUNK, SEGMENT);
     pace.stop();
     await assert.rejects(waiting as Promise<void>, { code: 'CLOSED' });
     await assert.rejects(pace.before(0, SEGMENT) as Promise<void>, { code: 'CLOSED' });
@@ -75,10 +75,10 @@ describe('the next segment of an archive', () => {
       await writeEntries(archive, 2, quarter, false);
       // A quarter full: chunks 0, 1 and 2 may go (chunk k once k · 3/32 of it is filled), and the
       // fourth only after a third is.
-      await until(async () => (await nextBytes(dir)) >= 2 * MB, 'the next segment begins');
+      await until(async () => (await nextBytes(dir)) >= 2 * CHUNK, 'the next segment begins');
       await new Promise((resolve) => setTimeout(resolve, 200));
       const early = await nextBytes(dir);
-      assert.ok(early <= 3 * MB, `${early} bytes of the next segment with a quarter of the current one filled`);
+      assert.ok(early <= 3 * CHUNK, `${early} bytes of the next segment with a quarter of the current one filled`);
       const threeQuarters = entriesFor(0.78);
       await writeEntries(archive, quarter + 1, threeQuarters, false);
       await until(async () => (await nextBytes(dir)) === SEGMENT, 'the next segment is whole');
@@ -95,7 +95,7 @@ describe('the next segment of an archive', () => {
     const dir = await temp.make();
     const archive = await Archive.open({ dir, segmentBytes: SEGMENT, fsync: 'never' });
     await writeEntries(archive, 1, entriesFor(0.1), false);
-    await until(async () => (await nextBytes(dir)) >= MB, 'the next segment begins');
+    await until(async () => (await nextBytes(dir)) >= CHUNK, 'the next segment begins');
     await archive.close();
     assert.equal(await nextBytes(dir), 0);
     assert.equal((await segmentFiles(dir)).length, 1);
