@@ -11,7 +11,7 @@ import type { Command, CommandOf } from '../../src/application/commands.ts';
 import { Engine } from '../../src/application/engine.ts';
 import { Side, Stp, TimeInForce, OrderType } from '../../src/application/matching/order-types.ts';
 import { eventsOf } from '../../src/codec/events.ts';
-import { Random } from '../random.ts';
+import { SimRandom as Random } from '../../test/sim/random.ts';
 
 export const PRODUCT = 1;
 const CENTER = 100_000;

@@ -171,17 +171,7 @@ export function assertIncreasing(indexes: readonly number[], what: string): void
   });
 }
 
-/** A small deterministic PRNG (mulberry32): a failing run is reproduced from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../sim/random.ts';
 
 /**
  * Submits `commands` in windows of random size (all of a window in flight at once, then

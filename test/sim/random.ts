@@ -1,4 +1,8 @@
-/** The simulator's seeded PRNG (Mulberry32): one seed drives every choice of a run. */
+/**
+ * The tests' and benchmarks' seeded PRNG (Mulberry32): one seed drives every choice of a
+ * simulation run, a randomized test or a benchmark's workload, so a failure or a figure is
+ * reproduced from its seed.
+ */
 export class SimRandom {
   private state: number;
 
@@ -24,4 +28,10 @@ export class SimRandom {
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)];
   }
+}
+
+/** The same generator as a function giving numbers in [0, 1). */
+export function prng(seed: number): () => number {
+  const random = new SimRandom(seed);
+  return () => random.next();
 }
