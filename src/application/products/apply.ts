@@ -6,8 +6,8 @@ import type { State } from '../state.ts';
 import { Product, type ProductSpec, type ProductTerms } from './product.ts';
 import { checkProduct } from './validate.ts';
 
-export function readTerms(s: Float64Array, p: number): ProductTerms {
-  const f = F.ProductUpdated;
+/** The terms of a ProductUpdated event at `p`, or of a ProductCreated (its offsets `f`). */
+export function readTerms(s: Float64Array, p: number, f: Record<keyof ProductTerms, number> = F.ProductUpdated): ProductTerms {
   return {
     minQty: s[p + f.minQty],
     maxQty: s[p + f.maxQty],
@@ -32,13 +32,7 @@ export function applyProductCreated(state: State, s: Float64Array, p: number): v
     qtyScale: s[p + f.qtyScale],
     tickSize: s[p + f.tickSize],
     lotSize: s[p + f.lotSize],
-    minQty: s[p + f.minQty],
-    maxQty: s[p + f.maxQty],
-    minNotional: s[p + f.minNotional],
-    makerBps: s[p + f.makerBps],
-    takerBps: s[p + f.takerBps],
-    protectionTicks: s[p + f.protectionTicks],
-    status: s[p + f.status],
+    ...readTerms(s, p, f),
   };
   const c = checkProduct(spec, state.assets);
   if (typeof c === 'string') fail(`ProductCreated with an invalid product: ${c}`);

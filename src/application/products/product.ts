@@ -12,23 +12,6 @@ import type { Levels } from '../matching/levels.ts';
 import type { Orders } from '../matching/orders.ts';
 import type { ProductStatus } from './status.ts';
 
-export interface ProductSpec {
-  symbol: string;
-  base: number;
-  quote: number;
-  priceScale: number;
-  qtyScale: number;
-  tickSize: number;
-  lotSize: number;
-  minQty: number;
-  maxQty: number;
-  minNotional: number;
-  makerBps: number;
-  takerBps: number;
-  protectionTicks: number;
-  status: number;
-}
-
 /** The parameters an update may change. */
 export interface ProductTerms {
   minQty: number;
@@ -38,6 +21,16 @@ export interface ProductTerms {
   takerBps: number;
   protectionTicks: number;
   status: number;
+}
+
+export interface ProductSpec extends ProductTerms {
+  symbol: string;
+  base: number;
+  quote: number;
+  priceScale: number;
+  qtyScale: number;
+  tickSize: number;
+  lotSize: number;
 }
 
 export class Product implements ProductSpec {
