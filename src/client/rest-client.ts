@@ -25,12 +25,18 @@ export interface RestAnswer {
 
 /** Connections kept per node and scheme, and the most opened to one node at once (more requests queue). */
 const MAX_SOCKETS = 256;
+/**
+ * An idle connection is closed after this (or a second before the keep-alive timeout the
+ * server announces, if that is sooner; the gateway's is 72 s): a request does not go out on a
+ * connection the server is closing.
+ */
+const IDLE_CLOSE_MS = 30_000;
 /** An answer larger than this is refused: the largest the API gives (a deep book, a page of fills, the metrics) are far smaller. */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 const agents = {
-  http: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
-  https: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
+  http: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_CLOSE_MS }),
+  https: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_CLOSE_MS }),
 };
 
 export class RestClient {
