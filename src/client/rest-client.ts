@@ -42,6 +42,8 @@ const agents = {
 export class RestClient {
   private readonly secret: Buffer | undefined;
   private readonly url: URL;
+  /** http or https, by the base URL's scheme. */
+  private readonly transport: { request: typeof httpRequest; agent: HttpAgent };
 
   constructor(
     readonly baseUrl: string,
@@ -51,6 +53,7 @@ export class RestClient {
     this.url = new URL(baseUrl);
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new TypeError(`a node's URL is http or https, not ${baseUrl}`);
     this.secret = auth.key === undefined ? undefined : Buffer.from(auth.key.secret, 'hex');
+    this.transport = this.url.protocol === 'https:' ? { request: httpsRequest, agent: agents.https } : { request: httpRequest, agent: agents.http };
   }
 
   async request(method: string, path: string, body?: unknown): Promise<RestAnswer> {
@@ -79,14 +82,13 @@ export class RestClient {
   }
 
   private send(options: RequestOptions, text: string | undefined): Promise<{ status: number; text: string }> {
-    const https = this.url.protocol === 'https:';
     const all: RequestOptions = {
       ...options, hostname: this.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: this.url.port === '' ? undefined : Number(this.url.port),
-      agent: https ? agents.https : agents.http,
+      agent: this.transport.agent,
     };
     let timer: NodeJS.Timeout | undefined;
     return new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req: ClientRequest = (https ? httpsRequest : httpRequest)(all, (res) => {
+      const req: ClientRequest = this.transport.request(all, (res) => {
         readAnswer(res, req).then(resolve, reject);
       });
       timer = setTimeout(() => req.destroy(new Error(`${options.method} ${options.path}: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);

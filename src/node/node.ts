@@ -643,13 +643,13 @@ export class Node {
    * Writes a snapshot of the state at the last entry applied. The state is copied at once (its
    * tables are typed arrays: a memcpy each); the copy is encoded and hashed a step at a time and
    * written a chunk at a time, with a pause after each, so that the node goes on with at most a
-   * tenth of its thread taken (on a busy leader a snapshot takes seconds). The nodes of a machine share its cores, and at half the cluster's
-   * top rate little is left over: a worker thread that replayed the archive from the previous
-   * snapshot (seconds of CPU per million entries), even in the idle class, doubled the latency
-   * tail while it ran, and one that only hashed and wrote the encoding took a tenth of a second
-   * of CPU at once, with commands queued behind it for most of a second. A leader's state runs
-   * ahead of the commit index: its snapshot is written once that entry is committed, and
-   * dropped if it never is.
+   * tenth of its thread taken (on a busy leader a snapshot takes seconds). The nodes of a
+   * machine share its cores, and at half the cluster's top rate little is left over: a worker
+   * thread that replayed the archive from the previous snapshot (seconds of CPU per million
+   * entries), even in the idle class, doubled the latency tail while it ran, and one that only
+   * hashed and wrote the encoding took a tenth of a second of CPU at once, with commands queued
+   * behind it for most of a second. A leader's state runs ahead of the commit index: its
+   * snapshot is written once that entry is committed, and dropped if it never is.
    */
   snapshot(): Promise<SnapshotResult> {
     if (this.snapshotting !== undefined) return this.snapshotting;

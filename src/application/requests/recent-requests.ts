@@ -32,7 +32,12 @@ export class RecentRequests {
 
   /** The ring position of (account, request), or -1. */
   find(account: number, request: number): number {
-    return this.index.find(placed(account, request), this.account, account, this.request, request);
+    return this.findPlaced(placed(account, request), account, request);
+  }
+
+  /** `find` given (account, request)'s place in the index, which the caller needs as well. */
+  private findPlaced(local: number, account: number, request: number): number {
+    return this.index.find(local, this.account, account, this.request, request);
   }
 
   commandAt(at: number): number {
@@ -49,7 +54,7 @@ export class RecentRequests {
 
   record(account: number, request: number, command: number, order: number, reason: number, timeUs: number): void {
     const local = placed(account, request);
-    assert(account > 0 && request > 0 && this.index.find(local, this.account, account, this.request, request) === -1, 'request recorded twice');
+    assert(account > 0 && request > 0 && this.findPlaced(local, account, request) === -1, 'request recorded twice');
     if (this.account.length === 0) this.allocate();
     this.expire(timeUs);
     if (this.size === LIMITS.recentRequests) this.dropHead();
